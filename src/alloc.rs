@@ -1,0 +1,114 @@
+//! A counting global allocator (~ Redis's `zmalloc.c` used-memory counter).
+//!
+//! Every allocation and free adjusts one counter, so INFO's `used_memory`
+//! (and later `maxmemory` eviction) knows how much the process holds
+//! without asking the system allocator. The counter counts requested bytes;
+//! the allocator's own overhead shows up in `used_memory_rss` instead.
+//!
+//! The server is single-threaded, but a `GlobalAlloc` must be `Sync`, so the
+//! counter is an atomic with relaxed ordering (one uncontended add per
+//! allocation, the same cost Redis pays).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub struct CountingAlloc;
+
+static USED: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarding the caller's layout to the system allocator.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            USED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: ptr was returned by `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        USED.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            USED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: ptr/layout come from this allocator; contract forwarded.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size > layout.size() {
+                USED.fetch_add(new_size - layout.size(), Ordering::Relaxed);
+            } else {
+                USED.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+/// Bytes currently allocated through the global allocator.
+pub fn used_memory() -> usize {
+    USED.load(Ordering::Relaxed)
+}
+
+/// Highest `used_memory` observed by [`update_peak`].
+pub fn peak_memory() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Record the current usage as the peak if it is higher (called from the
+/// cron and INFO, like Redis's `stat_peak_memory`).
+pub fn update_peak() -> usize {
+    let used = used_memory();
+    PEAK.fetch_max(used, Ordering::Relaxed);
+    peak_memory()
+}
+
+/// Resident set size from /proc (0 where unavailable).
+pub fn rss_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+/// Total physical memory from /proc/meminfo (0 where unavailable).
+pub fn total_system_memory() -> usize {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// User and system CPU seconds of this process, from /proc/self/stat.
+pub fn cpu_times() -> (f64, f64) {
+    let s = match std::fs::read_to_string("/proc/self/stat") {
+        Ok(s) => s,
+        Err(_) => return (0.0, 0.0),
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    let rest = match s.rfind(')') {
+        Some(i) => &s[i + 1..],
+        None => return (0.0, 0.0),
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (ticks(11), ticks(12))
+}

@@ -1,0 +1,178 @@
+//! One connection's state (~ `client` in Redis's `server.h`, managed by
+//! `networking.c`).
+//!
+//! A client owns its socket, its unparsed input ([`QueryBuf`] plus the
+//! incremental [`RequestParser`]) and its pending output ([`ReplyBuf`]).
+//! The event loop moves bytes between the socket and these buffers; `call()`
+//! in the server turns parsed requests into replies. Handlers never see the
+//! socket.
+//!
+//! Invariants:
+//! - `close_asap` clients are never read from or executed again; they are
+//!   reaped in `before_sleep`, so a slab slot (and its mio token) is never
+//!   reused inside one batch of events.
+//! - `close_after_reply` clients execute nothing more, flush their pending
+//!   replies, then close (protocol errors, QUIT).
+
+use mio::net::TcpStream;
+
+use crate::resp::parser::{QueryBuf, RequestParser};
+use crate::resp::reply::ReplyBuf;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ClientFlags {
+    /// Close once the pending output is written (CLIENT_CLOSE_AFTER_REPLY).
+    pub close_after_reply: bool,
+    /// Close at the next `before_sleep` without writing (CLIENT_CLOSE_ASAP).
+    pub close_asap: bool,
+    /// Queued in the server's pending-write list.
+    pub pending_write: bool,
+    /// Registered for WRITABLE with the poller.
+    pub write_registered: bool,
+    /// Authenticated (always true when no password is configured).
+    pub authenticated: bool,
+    /// Connected over loopback (for protected mode and `local` options).
+    pub local: bool,
+}
+
+pub struct Client {
+    /// Unique, monotonically increasing id (CLIENT ID).
+    pub id: u64,
+    pub sock: Option<TcpStream>,
+    /// Peer address `ip:port`.
+    pub addr: String,
+    /// Local address `ip:port`.
+    pub laddr: String,
+    pub fd: i32,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    /// Selected database index.
+    pub db: usize,
+    /// Protocol version (2 or 3), switched by HELLO.
+    pub resp: u8,
+    pub qb: QueryBuf,
+    pub parser: RequestParser,
+    pub reply: ReplyBuf,
+    pub flags: ClientFlags,
+    /// Creation and last-interaction times, ms since the epoch.
+    pub ctime_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Full name of the last command executed (`cmd=` in CLIENT LIST).
+    pub last_cmd: String,
+    /// Bytes of argument data of the command being executed (`argv-mem`).
+    pub argv_mem: usize,
+    /// A parsed command held back by CLIENT PAUSE.
+    pub held: Option<Vec<Vec<u8>>>,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+}
+
+/// CLIENT REPLY ON|OFF|SKIP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Set by CLIENT REPLY SKIP: the next command's reply is dropped.
+    SkipNext,
+    /// The current command's reply is dropped.
+    Skip,
+}
+
+impl Client {
+    pub fn new(id: u64, sock: Option<TcpStream>, now_ms: i64) -> Client {
+        let (addr, laddr, local) = match &sock {
+            Some(s) => {
+                let peer = s.peer_addr().ok();
+                let local = peer.map(|p| p.ip().is_loopback()).unwrap_or(false);
+                (
+                    peer.map(|a| a.to_string()).unwrap_or_default(),
+                    s.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+                    local,
+                )
+            }
+            None => (String::new(), String::new(), true),
+        };
+        #[cfg(unix)]
+        let fd = {
+            use std::os::unix::io::AsRawFd;
+            sock.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1)
+        };
+        #[cfg(not(unix))]
+        let fd = -1;
+        Client {
+            id,
+            sock,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            resp: 2,
+            qb: QueryBuf::new(),
+            parser: RequestParser::new(),
+            reply: ReplyBuf::new(),
+            flags: ClientFlags {
+                local,
+                ..ClientFlags::default()
+            },
+            ctime_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL".to_string(),
+            argv_mem: 0,
+            held: None,
+            reply_mode: ReplyMode::On,
+        }
+    }
+
+    /// Flags letters as CLIENT LIST shows them.
+    pub fn flags_string(&self) -> String {
+        let mut s = String::new();
+        if self.flags.close_after_reply {
+            s.push('c');
+        }
+        if self.flags.close_asap {
+            s.push('A');
+        }
+        if s.is_empty() {
+            s.push('N');
+        }
+        s
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO (Redis's `catClientInfoString`).
+    pub fn info_string(&self, now_ms: i64) -> String {
+        let events = if self.flags.write_registered { "rw" } else { "r" };
+        let omem = self.reply.memory().saturating_sub(crate::resp::reply::REPLY_CHUNK_BYTES.min(self.reply.memory()));
+        let qbuf = self.qb.len();
+        let qbuf_free = self.qb.capacity() - self.qb.len();
+        let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            String::from_utf8_lossy(self.name.as_deref().unwrap_or(b"")),
+            (now_ms - self.ctime_ms) / 1000,
+            (now_ms - self.last_interaction_ms) / 1000,
+            self.flags_string(),
+            self.db,
+            qbuf,
+            qbuf_free,
+            self.argv_mem,
+            crate::resp::reply::REPLY_CHUNK_BYTES,
+            0,
+            self.reply.pending().min(crate::resp::reply::REPLY_CHUNK_BYTES),
+            self.reply.list_len(),
+            omem,
+            tot_mem,
+            events,
+            self.last_cmd,
+            self.resp,
+        )
+    }
+}

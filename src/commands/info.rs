@@ -1,0 +1,291 @@
+//! INFO (~ `genRedisInfoString` in Redis's `server.c`).
+//!
+//! Field names and section names are Redis 7.0's, so monitoring tools and
+//! the test suite read them unchanged. Values that describe subsystems we do
+//! not have yet (persistence, replication) report what Redis reports when
+//! those are idle.
+
+use std::fmt::Write;
+
+use crate::alloc;
+use crate::server::{Ctx, Server, FERRODIS_VERSION, REDIS_VERSION};
+
+/// Sections in "default" order.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Sections that only "all"/"everything" or an explicit request include.
+const EXTRA_SECTIONS: &[&str] = &["commandstats", "latencystats"];
+
+/// Redis's human-readable byte counts (`bytesToHuman`).
+pub fn bytes_to_human(n: u64) -> String {
+    let d = n as f64;
+    if n < 1024 {
+        format!("{}B", n)
+    } else if n < 1024 * 1024 {
+        format!("{:.2}K", d / 1024.0)
+    } else if n < 1024 * 1024 * 1024 {
+        format!("{:.2}M", d / (1024.0 * 1024.0))
+    } else if n < 1024u64.pow(4) {
+        format!("{:.2}G", d / 1024f64.powi(3))
+    } else if n < 1024u64.pow(5) {
+        format!("{:.2}T", d / 1024f64.powi(4))
+    } else {
+        format!("{:.2}P", d / 1024f64.powi(5))
+    }
+}
+
+/// Which sections a list of INFO arguments selects.
+fn selected_sections(args: &[Vec<u8>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let add = |s: &str, out: &mut Vec<String>| {
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    };
+    if args.is_empty() {
+        for s in DEFAULT_SECTIONS {
+            add(s, &mut out);
+        }
+        return out;
+    }
+    for a in args {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "default" => {
+                for s in DEFAULT_SECTIONS {
+                    add(s, &mut out);
+                }
+            }
+            "all" | "everything" => {
+                for s in DEFAULT_SECTIONS.iter().chain(EXTRA_SECTIONS) {
+                    add(s, &mut out);
+                }
+            }
+            "modules" => add("module_list", &mut out),
+            other => add(other, &mut out),
+        }
+    }
+    out
+}
+
+/// Build the INFO text for the given arguments.
+pub fn info_string(srv: &Server, args: &[Vec<u8>]) -> String {
+    let sections = selected_sections(args);
+    let mut s = String::new();
+    // Emit in Redis's canonical order.
+    let order: Vec<&str> = DEFAULT_SECTIONS.iter().chain(EXTRA_SECTIONS).copied().collect();
+    for name in order {
+        if !sections.iter().any(|x| x == name) {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push_str("\r\n");
+        }
+        section(srv, name, &mut s);
+    }
+    s
+}
+
+fn section(srv: &Server, name: &str, s: &mut String) {
+    let now_us = crate::server::now_us();
+    match name {
+        "server" => {
+            let uptime = srv.uptime_s();
+            let _ = write!(
+                s,
+                "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:ferrodis-{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\nferrodis_version:{}\r\n",
+                REDIS_VERSION,
+                FERRODIS_VERSION,
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                srv.pid,
+                srv.run_id,
+                srv.port,
+                now_us,
+                uptime,
+                uptime / 86400,
+                srv.hz,
+                srv.config.hz,
+                ((now_us / 1_000_000) as u32) & ((1 << 24) - 1),
+                srv.executable,
+                srv.config_file.as_deref().unwrap_or(""),
+                FERRODIS_VERSION,
+            );
+        }
+        "clients" => {
+            let (mut max_in, mut max_out) = (0usize, 0usize);
+            for (_, c) in srv.clients.iter() {
+                max_in = max_in.max(c.qb.capacity());
+                max_out = max_out.max(c.reply.memory());
+            }
+            let _ = write!(
+                s,
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                srv.clients.len(),
+                srv.config.maxclients,
+                max_in,
+                max_out,
+            );
+        }
+        "memory" => {
+            let used = alloc::used_memory() as u64;
+            let peak = alloc::update_peak() as u64;
+            let rss = alloc::rss_bytes() as u64;
+            let total = alloc::total_system_memory() as u64;
+            let startup = srv.startup_memory as u64;
+            let overhead = startup;
+            let dataset = used.saturating_sub(overhead);
+            let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+            let _ = write!(
+                s,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{overhead}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+                bytes_to_human(used),
+                bytes_to_human(rss),
+                bytes_to_human(peak),
+                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+                if used > startup { dataset as f64 * 100.0 / (used - startup) as f64 } else { 0.0 },
+                bytes_to_human(total),
+                srv.config.maxmemory,
+                bytes_to_human(srv.config.maxmemory),
+                srv.config.maxmemory_policy,
+                frag,
+                rss as i64 - used as i64,
+                srv.clients.iter().map(|(_, c)| c.qb.capacity() + c.reply.memory()).sum::<usize>(),
+            );
+        }
+        "persistence" => {
+            let _ = write!(
+                s,
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                srv.dirty,
+                srv.lastsave_s,
+            );
+        }
+        "stats" => {
+            let st = &srv.stats;
+            let _ = write!(
+                s,
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+                st.numconnections,
+                st.numcommands,
+                st.inst_ops.get() as u64,
+                st.net_input_bytes,
+                st.net_output_bytes,
+                st.inst_net_in.get() / 1024.0,
+                st.inst_net_out.get() / 1024.0,
+                st.rejected_conn,
+                st.expiredkeys,
+                st.expired_stale_perc * 100.0,
+                st.expired_time_cap_reached_count,
+                st.expire_cycle_time_used_us / 1000,
+                st.keyspace_hits,
+                st.keyspace_misses,
+                st.unexpected_error_replies,
+                st.total_error_replies,
+                st.io_reads_processed,
+                st.io_writes_processed,
+            );
+        }
+        "replication" => {
+            let _ = write!(
+                s,
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                srv.run_id,
+                srv.config.repl_backlog_size,
+            );
+        }
+        "cpu" => {
+            let (user, sys) = alloc::cpu_times();
+            let _ = write!(
+                s,
+                "# CPU\r\nused_cpu_sys:{:.6}\r\nused_cpu_user:{:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\nused_cpu_sys_main_thread:{:.6}\r\nused_cpu_user_main_thread:{:.6}\r\n",
+                sys, user, sys, user
+            );
+        }
+        "module_list" => s.push_str("# Modules\r\n"),
+        "errorstats" => {
+            s.push_str("# Errorstats\r\n");
+            for (code, count) in &srv.stats.errors {
+                let _ = write!(s, "errorstat_{}:count={}\r\n", code, count);
+            }
+        }
+        "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+        "keyspace" => {
+            s.push_str("# Keyspace\r\n");
+            for db in &srv.dbs {
+                if db.len() > 0 {
+                    let _ = write!(
+                        s,
+                        "db{}:keys={},expires={},avg_ttl={}\r\n",
+                        db.id,
+                        db.len(),
+                        db.expires.len(),
+                        db.avg_ttl
+                    );
+                }
+            }
+        }
+        "commandstats" => {
+            s.push_str("# Commandstats\r\n");
+            for e in &srv.commands.entries {
+                let st = e.stats;
+                if st.calls == 0 && st.failed_calls == 0 && st.rejected_calls == 0 {
+                    continue;
+                }
+                let per = if st.calls > 0 {
+                    st.usec as f64 / st.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    s,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+                    e.fullname, st.calls, st.usec, per, st.rejected_calls, st.failed_calls
+                );
+            }
+        }
+        "latencystats" => s.push_str("# Latencystats\r\n"),
+        _ => {}
+    }
+}
+
+/// INFO [section ...]
+pub fn info_command(srv: &mut Server, ctx: &mut Ctx) {
+    let text = info_string(srv, &ctx.argv[1..]);
+    ctx.out.verbatim(text.as_bytes(), "txt");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes_to_human(1000), "1000B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1024 * 1024 * 3 / 2), "1.50M");
+    }
+
+    #[test]
+    fn section_selection() {
+        let v = |a: &[&str]| {
+            selected_sections(&a.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>())
+        };
+        assert!(!v(&[]).contains(&"commandstats".to_string()));
+        assert!(v(&["all"]).contains(&"commandstats".to_string()));
+        assert!(v(&["commandSTATS"]).contains(&"commandstats".to_string()));
+        assert_eq!(v(&["cpu", "cpu"]), vec!["cpu".to_string()]);
+    }
+}

@@ -1,0 +1,327 @@
+//! Command implementations and THE command table (~ Redis's `commands.c`
+//! table plus the `t_*.c` / `db.c` / `server.c` command procs).
+//!
+//! [`TABLE`] is the single source of truth: dispatch (arity, flags),
+//! COMMAND INFO/DOCS/COUNT/LIST and INFO commandstats all read it. One
+//! module per command family, named after the Redis file it mirrors.
+
+pub mod config_cmd;
+pub mod connection;
+pub mod info;
+pub mod keys;
+pub mod server_cmds;
+pub mod strings;
+pub mod table;
+
+use table::*;
+
+use crate::db::RStr;
+use crate::resp::reply::ReplyBuf;
+use crate::server::{Ctx, Server};
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX_ERR: &str = "ERR syntax error";
+pub const NOT_INT_ERR: &str = "ERR value is not an integer or out of range";
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+#[inline]
+pub fn arg_eq(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// Parse argument `i` as an i64 like `getLongLongFromObjectOrReply`;
+/// replies the error and returns None when it is not one.
+pub fn parse_i64_arg(ctx: &mut Ctx, i: usize) -> Option<i64> {
+    match crate::util::numbers::parse_i64(ctx.arg(i)) {
+        Some(v) => Some(v),
+        None => {
+            ctx.out.error(NOT_INT_ERR);
+            None
+        }
+    }
+}
+
+/// `ERR invalid expire time in '<cmd>' command`
+pub fn expire_time_error(srv: &Server, ctx: &mut Ctx) {
+    let name = &srv.commands.entries[ctx.cmd].fullname;
+    ctx.out
+        .error(&format!("ERR invalid expire time in '{}' command", name));
+}
+
+/// Reply a string value as a bulk string.
+#[inline]
+pub fn reply_str(out: &mut ReplyBuf, s: &RStr) {
+    match s {
+        RStr::Int(n) => out.bulk_i64(*n),
+        RStr::Emb(v) | RStr::Raw(v) => out.bulk(v),
+    }
+}
+
+/// Reply a HELP text as an array of status lines (Redis's `addReplyHelp`).
+pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
+    ctx.out.array_len(lines.len());
+    for l in lines {
+        ctx.out.status(l);
+    }
+}
+
+const K1: KeyPos = KeyPos {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+const K12: KeyPos = KeyPos {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+const KALL: KeyPos = KeyPos {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+const KPAIRS: KeyPos = KeyPos {
+    first: 1,
+    last: -1,
+    step: 2,
+};
+
+/// Row constructor, so the table reads as a table.
+#[allow(clippy::too_many_arguments)]
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    acl: u32,
+    keys: KeyPos,
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    complexity: &'static str,
+    handler: Handler,
+) -> CommandDef {
+    CommandDef {
+        name,
+        arity,
+        flags,
+        acl,
+        keys,
+        group,
+        since,
+        summary,
+        complexity,
+        handler,
+        subcommands: &[],
+    }
+}
+
+/// A container command (CONFIG, CLIENT, ...): the handler runs only when
+/// the container is called alone (`COMMAND`), otherwise a subcommand runs.
+const fn container(
+    name: &'static str,
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    handler: Handler,
+    subcommands: &'static [CommandDef],
+) -> CommandDef {
+    CommandDef {
+        name,
+        arity: -2,
+        flags: 0,
+        acl: 0,
+        keys: NO_KEYS,
+        group,
+        since,
+        summary,
+        complexity: "Depends on subcommand.",
+        handler,
+        subcommands,
+    }
+}
+
+use config_cmd as cfg;
+use connection as conn;
+use keys as k;
+use server_cmds as sv;
+use strings as s;
+
+const O1: &str = "O(1)";
+const ON: &str = "O(N) where N is the number of keys";
+
+static CONFIG_SUBS: [CommandDef; 5] = [
+    cmd("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided", cfg::config_get_command),
+    cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided", cfg::config_set_command),
+    cmd("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Reset the stats returned by INFO", O1, cfg::config_resetstat_command),
+    cmd("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.0", "Rewrite the configuration file with the in memory configuration", O1, cfg::config_rewrite_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "5.0.0", "Show helpful text about the different subcommands", O1, cfg::config_help_command),
+];
+
+static CLIENT_SUBS: [CommandDef; 13] = [
+    cmd("id", 2, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "5.0.0", "Returns the client ID for the current connection", O1, conn::client_id_command),
+    cmd("getname", 2, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "2.6.9", "Get the current connection name", O1, conn::client_getname_command),
+    cmd("setname", 3, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "2.6.9", "Set the current connection name", O1, conn::client_setname_command),
+    cmd("setinfo", 4, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "7.2.0", "Set client or connection specific info", O1, conn::client_setinfo_command),
+    cmd("info", 2, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "6.2.0", "Returns information about the current client connection.", O1, conn::client_info_command),
+    cmd("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections", conn::client_list_command),
+    cmd("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections", conn::client_kill_command),
+    cmd("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "7.0.0", "Set client eviction mode for the current connection", O1, conn::client_no_evict_command),
+    cmd("getredir", 2, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Get tracking notifications redirection client ID if any", O1, conn::client_getredir_command),
+    cmd("reply", 3, NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "3.2.0", "Instruct the server whether to reply to commands", O1, conn::client_reply_command),
+    cmd("help", 2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "5.0.0", "Show helpful text about the different subcommands", O1, conn::client_help_command),
+    cmd("pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "3.0.0", "Stop processing commands from clients for some time", O1, conn::client_pause_command),
+    cmd("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, ACL_CONNECTION, NO_KEYS, "connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients", conn::client_unpause_command),
+];
+
+static COMMAND_SUBS: [CommandDef; 6] = [
+    cmd("count", 2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Get total number of Redis commands", O1, sv::command_count_command),
+    cmd("info", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up", sv::command_info_command),
+    cmd("docs", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up", sv::command_docs_command),
+    cmd("list", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands", sv::command_list_command),
+    cmd("getkeys", -3, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command", sv::command_getkeys_command),
+    cmd("help", 2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "5.0.0", "Show helpful text about the different subcommands", O1, sv::command_help_command),
+];
+
+static OBJECT_SUBS: [CommandDef; 5] = [
+    cmd("encoding", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "2.2.3", "Inspect the internal encoding of a Redis object", O1, k::object_encoding_command),
+    cmd("freq", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", O1, k::object_freq_command),
+    cmd("idletime", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "2.2.3", "Get the time since a Redis object was last accessed", O1, k::object_idletime_command),
+    cmd("refcount", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "2.2.3", "Get the number of references to the value of the key", O1, k::object_refcount_command),
+    cmd("help", 2, LOADING | STALE, ACL_KEYSPACE, NO_KEYS, "generic", "6.2.0", "Show helpful text about the different subcommands", O1, k::object_help_command),
+];
+
+/// Handler for a container called without a subcommand: arity (-2) makes
+/// this unreachable except for COMMAND, which lists everything.
+fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
+    let name = srv.commands.entries[ctx.cmd].fullname.clone();
+    ctx.out
+        .error(&format!("ERR wrong number of arguments for '{}' command", name));
+}
+
+/// The command table.
+pub static TABLE: &[CommandDef] = &[
+    // Strings (t_string.c)
+    cmd("get", 2, READONLY | FAST, ACL_STRING, K1, "string", "1.0.0", "Get the value of a key", O1, s::get_command),
+    cmd("set", -3, WRITE | DENYOOM, ACL_STRING, K1, "string", "1.0.0", "Set the string value of a key", O1, s::set_command),
+    cmd("setnx", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Set the value of a key, only if the key does not exist", O1, s::setnx_command),
+    cmd("setex", 4, WRITE | DENYOOM, ACL_STRING, K1, "string", "2.0.0", "Set the value and expiration of a key", O1, s::setex_command),
+    cmd("psetex", 4, WRITE | DENYOOM, ACL_STRING, K1, "string", "2.6.0", "Set the value and expiration in milliseconds of a key", O1, s::psetex_command),
+    cmd("getex", -2, WRITE | FAST, ACL_STRING, K1, "string", "6.2.0", "Get the value of a key and optionally set its expiration", O1, s::getex_command),
+    cmd("getdel", 2, WRITE | FAST, ACL_STRING, K1, "string", "6.2.0", "Get the value of a key and delete the key", O1, s::getdel_command),
+    cmd("getset", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Set the string value of a key and return its old value", O1, s::getset_command),
+    cmd("mget", -2, READONLY | FAST, ACL_STRING, KALL, "string", "1.0.0", "Get the values of all the given keys", "O(N) where N is the number of keys to retrieve.", s::mget_command),
+    cmd("mset", -3, WRITE | DENYOOM, ACL_STRING, KPAIRS, "string", "1.0.1", "Set multiple keys to multiple values", "O(N) where N is the number of keys to set.", s::mset_command),
+    cmd("msetnx", -3, WRITE | DENYOOM, ACL_STRING, KPAIRS, "string", "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", "O(N) where N is the number of keys to set.", s::msetnx_command),
+    cmd("incr", 2, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Increment the integer value of a key by one", O1, s::incr_command),
+    cmd("decr", 2, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Decrement the integer value of a key by one", O1, s::decr_command),
+    cmd("incrby", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Increment the integer value of a key by the given amount", O1, s::incrby_command),
+    cmd("decrby", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "1.0.0", "Decrement the integer value of a key by the given number", O1, s::decrby_command),
+    cmd("incrbyfloat", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "2.6.0", "Increment the float value of a key by the given amount", O1, s::incrbyfloat_command),
+    cmd("append", 3, WRITE | DENYOOM | FAST, ACL_STRING, K1, "string", "2.0.0", "Append a value to a key", O1, s::append_command),
+    cmd("strlen", 2, READONLY | FAST, ACL_STRING, K1, "string", "2.2.0", "Get the length of the value stored in a key", O1, s::strlen_command),
+    cmd("setrange", 4, WRITE | DENYOOM, ACL_STRING, K1, "string", "2.2.0", "Overwrite part of a string at key starting at the specified offset", O1, s::setrange_command),
+    cmd("getrange", 4, READONLY, ACL_STRING, K1, "string", "2.4.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
+    cmd("substr", 4, READONLY, ACL_STRING, K1, "string", "1.0.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
+    cmd("lcs", -3, READONLY, ACL_STRING, K12, "string", "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively", s::lcs_command),
+    // Keyspace (db.c, expire.c)
+    cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
+    cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),
+    cmd("exists", -2, READONLY | FAST, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Determine if a key exists", ON, k::exists_command),
+    cmd("touch", -2, READONLY | FAST, ACL_KEYSPACE, KALL, "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", ON, k::touch_command),
+    cmd("type", 2, READONLY | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Determine the type stored at key", O1, k::type_command),
+    cmd("keys", 2, READONLY, ACL_KEYSPACE | ACL_DANGEROUS, NO_KEYS, "generic", "1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database", k::keys_command),
+    cmd("scan", -2, READONLY, ACL_KEYSPACE, NO_KEYS, "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration", k::scan_command),
+    cmd("randomkey", 1, READONLY, ACL_KEYSPACE, NO_KEYS, "generic", "1.0.0", "Return a random key from the keyspace", O1, k::randomkey_command),
+    cmd("rename", 3, WRITE, ACL_KEYSPACE, K12, "generic", "1.0.0", "Rename a key", O1, k::rename_command),
+    cmd("renamenx", 3, WRITE | FAST, ACL_KEYSPACE, K12, "generic", "1.0.0", "Rename a key, only if the new key does not exist", O1, k::renamenx_command),
+    cmd("move", 3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Move a key to another database", O1, k::move_command),
+    cmd("copy", -3, WRITE | DENYOOM, ACL_KEYSPACE, K12, "generic", "6.2.0", "Copy a key", "O(N) worst case for collections", k::copy_command),
+    cmd("expire", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Set a key's time to live in seconds", O1, k::expire_command),
+    cmd("pexpire", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "2.6.0", "Set a key's time to live in milliseconds", O1, k::pexpire_command),
+    cmd("expireat", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.2.0", "Set the expiration for a key as a UNIX timestamp", O1, k::expireat_command),
+    cmd("pexpireat", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", O1, k::pexpireat_command),
+    cmd("ttl", 2, READONLY | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Get the time to live for a key in seconds", O1, k::ttl_command),
+    cmd("pttl", 2, READONLY | FAST, ACL_KEYSPACE, K1, "generic", "2.6.0", "Get the time to live for a key in milliseconds", O1, k::pttl_command),
+    cmd("expiretime", 2, READONLY | FAST, ACL_KEYSPACE, K1, "generic", "7.0.0", "Get the expiration Unix timestamp for a key", O1, k::expiretime_command),
+    cmd("pexpiretime", 2, READONLY | FAST, ACL_KEYSPACE, K1, "generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", O1, k::pexpiretime_command),
+    cmd("persist", 2, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "2.2.0", "Remove the expiration from a key", O1, k::persist_command),
+    container("object", "generic", "2.2.3", "A container for object introspection commands", container_alone, &OBJECT_SUBS),
+    cmd("select", 2, LOADING | STALE | FAST, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Change the selected database for the current connection", O1, k::select_command),
+    cmd("swapdb", 3, WRITE | FAST, ACL_KEYSPACE | ACL_DANGEROUS, NO_KEYS, "server", "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.", k::swapdb_command),
+    cmd("dbsize", 1, READONLY | FAST, ACL_KEYSPACE, NO_KEYS, "server", "1.0.0", "Return the number of keys in the selected database", O1, k::dbsize_command),
+    cmd("flushdb", -1, WRITE, ACL_KEYSPACE | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database", k::flushdb_command),
+    cmd("flushall", -1, WRITE, ACL_KEYSPACE | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases", k::flushall_command),
+    // Connection
+    cmd("ping", -1, FAST | SENTINEL, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Ping the server", O1, conn::ping_command),
+    cmd("echo", 2, FAST, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Echo the given string", O1, conn::echo_command),
+    cmd("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Close the connection", O1, conn::quit_command),
+    cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.2.0", "Reset the connection", O1, conn::reset_command),
+    cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Handshake with Redis", O1, conn::hello_command),
+    cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user", conn::auth_command),
+    container("client", "connection", "2.4.0", "A container for client connection commands", container_alone, &CLIENT_SUBS),
+    // Server
+    container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
+    container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
+    cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
+    cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
+    cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),
+    cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", sv::shutdown_command),
+    cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, 0, NO_KEYS, "server", "1.0.0", "A container for debugging commands", "Depends on subcommand.", sv::debug_command),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn check_rows(rows: &[CommandDef], seen: &mut HashSet<String>, prefix: &str) {
+        for c in rows {
+            let full = format!("{}{}", prefix, c.name);
+            assert_eq!(c.name, c.name.to_lowercase(), "{} not lower-case", c.name);
+            assert!(seen.insert(full.clone()), "duplicate {}", full);
+            assert!(c.arity != 0, "{} has arity 0", full);
+            assert!(
+                !(c.flags & WRITE != 0 && c.flags & READONLY != 0),
+                "{} is both write and readonly",
+                full
+            );
+            assert!(!c.summary.is_empty() && !c.since.is_empty() && !c.group.is_empty());
+            if !c.subcommands.is_empty() {
+                check_rows(c.subcommands, seen, &format!("{}|", full));
+            }
+        }
+    }
+
+    #[test]
+    fn table_rules() {
+        let mut seen = HashSet::new();
+        check_rows(TABLE, &mut seen, "");
+    }
+
+    #[test]
+    fn lookup_and_errors() {
+        let t = CommandTable::new(TABLE);
+        let argv = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert!(t.lookup(&argv(&["GeT", "x"])).is_ok());
+        match t.lookup(&argv(&["foo", "a", "b"])) {
+            Err(LookupError::Unknown(m)) => assert_eq!(
+                m,
+                "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+            ),
+            Ok(_) => panic!(),
+        }
+        match t.lookup(&argv(&["config", "xyz"])) {
+            Err(LookupError::Unknown(m)) => {
+                assert_eq!(m, "ERR unknown subcommand 'xyz'. Try CONFIG HELP.")
+            }
+            Ok(_) => panic!(),
+        }
+        let id = t.lookup(&argv(&["config", "get"])).ok().unwrap();
+        assert_eq!(
+            t.check_arity(id, 2).unwrap_err(),
+            "ERR wrong number of arguments for 'config|get' command"
+        );
+        let id = t.lookup(&argv(&["mset", "a", "b", "c"])).ok().unwrap();
+        assert_eq!(t.key_indexes(id, 5), vec![1, 3]);
+    }
+}

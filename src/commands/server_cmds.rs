@@ -1,0 +1,501 @@
+//! Server commands (~ parts of Redis's `server.c` and `debug.c`): COMMAND,
+//! DEBUG, TIME, SHUTDOWN, LASTSAVE.
+
+use crate::commands::table::{self, CmdId, CommandTable, ACL_NAMES, FLAG_NAMES};
+use crate::commands::{arg_eq, reply_help, SYNTAX_ERR};
+use crate::db::Value;
+use crate::server::{Ctx, Server};
+use crate::util::glob::string_match;
+
+/// Reply one command's COMMAND INFO entry.
+fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
+    let e = &t.entries[id];
+    let def = e.def;
+    let subs = t.subs_of(id);
+    ctx.out.array_len(10);
+    ctx.out.bulk(e.fullname.as_bytes());
+    ctx.out.int(def.arity as i64);
+    let flags: Vec<&str> = FLAG_NAMES
+        .iter()
+        .filter(|(f, _)| def.flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    ctx.out.set_len(flags.len());
+    for f in flags {
+        ctx.out.status(f);
+    }
+    ctx.out.int(def.keys.first as i64);
+    ctx.out.int(def.keys.last as i64);
+    ctx.out.int(def.keys.step as i64);
+    let acl = def.acl_categories();
+    let cats: Vec<&str> = ACL_NAMES
+        .iter()
+        .filter(|(f, _)| acl & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    ctx.out.set_len(cats.len());
+    for c in cats {
+        ctx.out.status(&format!("@{}", c));
+    }
+    ctx.out.set_len(0); // tips
+    // Key specs derived from the legacy key positions.
+    if def.keys.first > 0 {
+        ctx.out.array_len(1);
+        ctx.out.map_len(3);
+        ctx.out.bulk(b"flags");
+        let kflags: &[&str] = if def.flags & table::WRITE != 0 {
+            &["RW", "update"]
+        } else {
+            &["RO", "access"]
+        };
+        ctx.out.set_len(kflags.len());
+        for f in kflags {
+            ctx.out.status(f);
+        }
+        ctx.out.bulk(b"begin_search");
+        ctx.out.map_len(2);
+        ctx.out.bulk(b"type");
+        ctx.out.bulk(b"index");
+        ctx.out.bulk(b"spec");
+        ctx.out.map_len(1);
+        ctx.out.bulk(b"index");
+        ctx.out.int(def.keys.first as i64);
+        ctx.out.bulk(b"find_keys");
+        ctx.out.map_len(2);
+        ctx.out.bulk(b"type");
+        ctx.out.bulk(b"range");
+        ctx.out.bulk(b"spec");
+        ctx.out.map_len(3);
+        ctx.out.bulk(b"lastkey");
+        let last = if def.keys.last < 0 {
+            def.keys.last as i64
+        } else {
+            (def.keys.last - def.keys.first) as i64
+        };
+        ctx.out.int(last);
+        ctx.out.bulk(b"keystep");
+        ctx.out.int(def.keys.step as i64);
+        ctx.out.bulk(b"limit");
+        ctx.out.int(0);
+    } else {
+        ctx.out.array_len(0);
+    }
+    ctx.out.array_len(subs.len());
+    for s in subs {
+        reply_command_info(t, s, ctx);
+    }
+}
+
+/// Reply one command's COMMAND DOCS entry (name already written).
+fn reply_command_docs(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
+    let def = t.entries[id].def;
+    let subs = t.subs_of(id);
+    let n = 4 + usize::from(!subs.is_empty());
+    ctx.out.map_len(n);
+    ctx.out.bulk(b"summary");
+    ctx.out.bulk(def.summary.as_bytes());
+    ctx.out.bulk(b"since");
+    ctx.out.bulk(def.since.as_bytes());
+    ctx.out.bulk(b"group");
+    ctx.out.bulk(def.group.as_bytes());
+    ctx.out.bulk(b"complexity");
+    ctx.out.bulk(def.complexity.as_bytes());
+    if !subs.is_empty() {
+        ctx.out.bulk(b"subcommands");
+        ctx.out.map_len(subs.len());
+        for s in subs {
+            ctx.out.bulk(t.entries[s].fullname.as_bytes());
+            reply_command_docs(t, s, ctx);
+        }
+    }
+}
+
+/// COMMAND (all commands' info)
+pub fn command_command(srv: &mut Server, ctx: &mut Ctx) {
+    let ids: Vec<CmdId> = srv.commands.top_level().collect();
+    ctx.out.array_len(ids.len());
+    for id in ids {
+        reply_command_info(&srv.commands, id, ctx);
+    }
+}
+
+/// COMMAND COUNT
+pub fn command_count_command(srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out.int(srv.commands.count() as i64);
+}
+
+/// COMMAND INFO [command-name ...]
+pub fn command_info_command(srv: &mut Server, ctx: &mut Ctx) {
+    if ctx.argc() == 2 {
+        return command_command(srv, ctx);
+    }
+    ctx.out.array_len(ctx.argc() - 2);
+    for i in 2..ctx.argc() {
+        match srv.commands.find_fullname(ctx.arg(i)) {
+            Some(id) => reply_command_info(&srv.commands, id, ctx),
+            None => ctx.out.null_array(),
+        }
+    }
+}
+
+/// COMMAND DOCS [command-name ...]
+pub fn command_docs_command(srv: &mut Server, ctx: &mut Ctx) {
+    let ids: Vec<CmdId> = if ctx.argc() == 2 {
+        srv.commands.top_level().collect()
+    } else {
+        (2..ctx.argc())
+            .filter_map(|i| srv.commands.find_fullname(ctx.arg(i)))
+            .collect()
+    };
+    ctx.out.map_len(ids.len());
+    for id in ids {
+        ctx.out.bulk(srv.commands.entries[id].fullname.as_bytes());
+        reply_command_docs(&srv.commands, id, ctx);
+    }
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]
+pub fn command_list_command(srv: &mut Server, ctx: &mut Ctx) {
+    enum Filter {
+        None,
+        Module,
+        Acl(u32),
+        Pattern(Vec<u8>),
+    }
+    let filter = if ctx.argc() == 2 {
+        Filter::None
+    } else if ctx.argc() == 5 && arg_eq(ctx.arg(2), "filterby") {
+        let kind = ctx.arg(3);
+        if arg_eq(kind, "module") {
+            Filter::Module
+        } else if arg_eq(kind, "aclcat") {
+            let cat = String::from_utf8_lossy(ctx.arg(4)).to_ascii_lowercase();
+            match ACL_NAMES.iter().find(|(_, n)| *n == cat) {
+                Some((f, _)) => Filter::Acl(*f),
+                None => Filter::Acl(0),
+            }
+        } else if arg_eq(kind, "pattern") {
+            Filter::Pattern(ctx.arg(4).to_vec())
+        } else {
+            ctx.out.error(SYNTAX_ERR);
+            return;
+        }
+    } else {
+        ctx.out.error(SYNTAX_ERR);
+        return;
+    };
+    let mut names = Vec::new();
+    for (i, e) in srv.commands.entries.iter().enumerate() {
+        let _ = i;
+        let keep = match &filter {
+            Filter::None => true,
+            Filter::Module => false,
+            Filter::Acl(f) => *f != 0 && e.def.acl_categories() & f != 0,
+            Filter::Pattern(p) => string_match(p, e.fullname.as_bytes(), true),
+        };
+        if keep {
+            names.push(e.fullname.clone());
+        }
+    }
+    ctx.out.array_len(names.len());
+    for n in names {
+        ctx.out.bulk(n.as_bytes());
+    }
+}
+
+/// COMMAND GETKEYS command [arg ...]
+pub fn command_getkeys_command(srv: &mut Server, ctx: &mut Ctx) {
+    let argv = ctx.argv[2..].to_vec();
+    let id = match srv.commands.lookup(&argv) {
+        Ok(id) => id,
+        Err(_) => {
+            ctx.out.error("ERR Invalid command specified");
+            return;
+        }
+    };
+    if srv.commands.check_arity(id, argv.len()).is_err() {
+        ctx.out
+            .error("ERR Invalid number of arguments specified for command");
+        return;
+    }
+    let keys = srv.commands.key_indexes(id, argv.len());
+    if keys.is_empty() {
+        ctx.out.error("ERR The command has no key arguments");
+        return;
+    }
+    ctx.out.array_len(keys.len());
+    for k in keys {
+        ctx.out.bulk(&argv[k]);
+    }
+}
+
+/// COMMAND HELP
+pub fn command_help_command(_srv: &mut Server, ctx: &mut Ctx) {
+    reply_help(
+        ctx,
+        &[
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+}
+
+/// TIME
+pub fn time_command(_srv: &mut Server, ctx: &mut Ctx) {
+    let us = crate::server::now_us();
+    ctx.out.array_len(2);
+    ctx.out.bulk((us / 1_000_000).to_string().as_bytes());
+    ctx.out.bulk((us % 1_000_000).to_string().as_bytes());
+}
+
+/// LASTSAVE
+pub fn lastsave_command(srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out.int(srv.lastsave_s);
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+pub fn shutdown_command(srv: &mut Server, ctx: &mut Ctx) {
+    let mut abort = false;
+    for i in 1..ctx.argc() {
+        let a = ctx.arg(i);
+        if arg_eq(a, "nosave") || arg_eq(a, "save") || arg_eq(a, "now") || arg_eq(a, "force") {
+        } else if arg_eq(a, "abort") {
+            abort = true;
+        } else {
+            ctx.out.error(SYNTAX_ERR);
+            return;
+        }
+    }
+    if abort {
+        ctx.out.error("ERR No shutdown in progress.");
+        return;
+    }
+    srv.shutdown_asap = true;
+    srv.exit_code = Some(0);
+    // Like Redis, a successful SHUTDOWN sends no reply: the connection closes.
+}
+
+/// A deterministic 160-bit digest of bytes, for DEBUG DIGEST(-VALUE).
+/// Only equality between digests is meaningful (as in Redis's use of it).
+fn digest_bytes(parts: &[&[u8]]) -> [u8; 20] {
+    use std::hash::{Hash, Hasher};
+    let mut out = [0u8; 20];
+    for (round, chunk) in out.chunks_mut(8).enumerate() {
+        let mut h = std::hash::DefaultHasher::new();
+        round.hash(&mut h);
+        for p in parts {
+            p.hash(&mut h);
+        }
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+    out
+}
+
+fn hex(d: &[u8; 20]) -> String {
+    d.iter().map(|b| format!("{:02x}", b)).collect()
+}
+
+fn value_digest(v: &Value) -> Vec<u8> {
+    match v {
+        Value::Str(s) => {
+            let mut b = b"string:".to_vec();
+            b.extend_from_slice(&s.to_bytes());
+            b
+        }
+    }
+}
+
+/// DEBUG <subcommand> ... (the subcommands the test suite and operators use)
+pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let argc = ctx.argc();
+    match (sub.as_str(), argc) {
+        ("help", 2) => reply_help(
+            ctx,
+            &[
+                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
+                "JMAP",
+                "    No-op (kept for compatibility).",
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "OBJECT <key>",
+                "    Show low level info about the <key> and associated value.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+                "CHANGE-REPL-ID",
+                "    Change the replication IDs of the instance.",
+                "STRINGMATCH-LEN <pattern> <string>",
+                "    Run a fuzz tester against the stringmatchlen() function.",
+                "HELP",
+                "    Prints this help.",
+            ],
+        ),
+        ("set-active-expire", 3) => {
+            srv.active_expire_enabled = crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;
+            ctx.out.ok();
+        }
+        ("sleep", 3) => {
+            let secs: f64 = String::from_utf8_lossy(ctx.arg(2)).trim().parse().unwrap_or(0.0);
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e6)));
+            }
+            ctx.out.ok();
+        }
+        ("jmap", 2) | ("change-repl-id", 2) => ctx.out.ok(),
+        ("log", 3) => {
+            log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));
+            ctx.out.ok();
+        }
+        ("object", 3) => {
+            let key = ctx.arg(2).to_vec();
+            match srv.dbs[ctx.db].peek(&key) {
+                None => ctx.out.error("ERR no such key"),
+                Some(o) => {
+                    let len = match &o.value {
+                        Value::Str(s) => s.len(),
+                    };
+                    let idle = crate::db::value::lru_idle_seconds(o.lru, srv.lru_clock());
+                    let s = format!(
+                        "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                        o as *const _ as usize,
+                        o.value.encoding(),
+                        len + 1,
+                        o.lru,
+                        idle
+                    );
+                    ctx.out.status(&s);
+                }
+            }
+        }
+        ("digest", 2) => {
+            let mut acc = [0u8; 20];
+            let mut any = false;
+            for db in &srv.dbs {
+                for (k, o) in db.dict.iter() {
+                    any = true;
+                    let exp = db.get_expire(k).map(|e| e.to_string()).unwrap_or_default();
+                    let d = digest_bytes(&[
+                        &(db.id as u64).to_le_bytes(),
+                        k,
+                        &value_digest(&o.value),
+                        exp.as_bytes(),
+                    ]);
+                    for i in 0..20 {
+                        acc[i] ^= d[i];
+                    }
+                }
+            }
+            if !any {
+                acc = [0u8; 20];
+            }
+            ctx.out.status(&hex(&acc));
+        }
+        ("digest-value", n) if n >= 2 => {
+            ctx.out.array_len(n - 2);
+            for i in 2..n {
+                let d = match srv.dbs[ctx.db].peek(ctx.arg(i)) {
+                    Some(o) => digest_bytes(&[&value_digest(&o.value)]),
+                    None => [0u8; 20],
+                };
+                ctx.out.status(&hex(&d));
+            }
+        }
+        ("stringmatch-len", 4) => {
+            let r = string_match(ctx.arg(2), ctx.arg(3), false);
+            ctx.out.int(r as i64);
+        }
+        ("protocol", 3) => debug_protocol(ctx),
+        _ => {
+            let msg = format!(
+                "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(ctx.arg(1)).chars().take(128).collect::<String>()
+            );
+            ctx.out.error(&msg);
+        }
+    }
+}
+
+fn debug_protocol(ctx: &mut Ctx) {
+    let name = String::from_utf8_lossy(ctx.arg(2)).to_ascii_lowercase();
+    let out = &mut ctx.out;
+    match name.as_str() {
+        "string" => out.bulk(b"Hello World"),
+        "integer" => out.int(12345),
+        "double" => out.double(3.141),
+        "bignum" => out.big_number("1234567999999999999999999999999999999"),
+        "null" => out.null(),
+        "array" => {
+            out.array_len(3);
+            for j in 0..3 {
+                out.int(j);
+            }
+        }
+        "set" => {
+            out.set_len(3);
+            for j in 0..3 {
+                out.int(j);
+            }
+        }
+        "map" => {
+            out.map_len(3);
+            for j in 0..3 {
+                out.int(j);
+                out.boolean(j == 1);
+            }
+        }
+        "attrib" => {
+            if out.resp >= 3 {
+                out.attribute_len(1);
+                out.bulk(b"key-popularity");
+                out.array_len(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if out.resp < 3 {
+                out.error("ERR RESP2 is not supported by this command");
+                return;
+            }
+            out.push_len(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        "true" => out.boolean(true),
+        "false" => out.boolean(false),
+        "verbatim" => out.verbatim(b"This is a verbatim\nstring", "txt"),
+        _ => out.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
+    }
+}

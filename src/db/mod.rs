@@ -1,0 +1,9 @@
+//! The keyspace: the dict, values, and databases (~ Redis's `dict.c`,
+//! `object.c`, `db.c`).
+
+pub mod dict;
+pub mod keyspace;
+pub mod value;
+
+pub use keyspace::{Db, Key};
+pub use value::{RObj, RStr, Value};

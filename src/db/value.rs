@@ -1,0 +1,275 @@
+//! Values stored in the keyspace (~ `robj` in Redis's `object.c`).
+//!
+//! A key maps to an [`RObj`]: the typed value plus the access metadata
+//! Redis keeps in the object header (the 24-bit LRU clock, or LFU counter).
+//! Strings keep Redis's three encodings so `OBJECT ENCODING` answers the same:
+//! `int` (a 64-bit integer, also the fast path for INCR), `embstr` (short
+//! strings created whole, up to 44 bytes) and `raw` (everything else, and any
+//! string that was modified in place by APPEND or SETRANGE).
+//!
+//! Later data types (lists, hashes, sets, sorted sets) become further
+//! variants of [`Value`].
+
+use crate::util::numbers;
+
+/// Longest string stored with the `embstr` encoding
+/// (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_SIZE_LIMIT: usize = 44;
+
+/// A string value with its Redis encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RStr {
+    /// `int`: the string is the canonical decimal form of this integer.
+    Int(i64),
+    /// `embstr`: created in one piece and never modified in place.
+    Emb(Vec<u8>),
+    /// `raw`: a growable buffer.
+    Raw(Vec<u8>),
+}
+
+impl RStr {
+    /// Build a string the way Redis's `tryObjectEncoding` leaves it after
+    /// SET: integers that round-trip become `int`, short strings `embstr`.
+    pub fn from_bytes(v: Vec<u8>) -> RStr {
+        if v.len() <= 20 {
+            if let Some(n) = numbers::parse_i64(&v) {
+                return RStr::Int(n);
+            }
+        }
+        if v.len() <= EMBSTR_SIZE_LIMIT {
+            RStr::Emb(v)
+        } else {
+            RStr::Raw(v)
+        }
+    }
+
+    /// Length in bytes of the string form.
+    pub fn len(&self) -> usize {
+        match self {
+            RStr::Int(n) => numbers::digits10(n.unsigned_abs()) + usize::from(*n < 0),
+            RStr::Emb(v) | RStr::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The string form (allocates only for `int`).
+    pub fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            RStr::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
+            RStr::Emb(v) | RStr::Raw(v) => std::borrow::Cow::Borrowed(v),
+        }
+    }
+
+    /// Turn into a mutable `raw` buffer (Redis's `dbUnshareStringValue`).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, RStr::Raw(_)) {
+            let bytes = match std::mem::replace(self, RStr::Raw(Vec::new())) {
+                RStr::Int(n) => n.to_string().into_bytes(),
+                RStr::Emb(v) | RStr::Raw(v) => v,
+            };
+            *self = RStr::Raw(bytes);
+        }
+        match self {
+            RStr::Raw(v) => v,
+            _ => unreachable!("just converted to raw"),
+        }
+    }
+
+    /// Redis's encoding name.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            RStr::Int(_) => "int",
+            RStr::Emb(_) => "embstr",
+            RStr::Raw(_) => "raw",
+        }
+    }
+
+    /// Approximate heap bytes owned (for memory accounting and MEMORY USAGE).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            RStr::Int(_) => 0,
+            RStr::Emb(v) | RStr::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+/// A typed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(RStr),
+}
+
+impl Value {
+    /// The TYPE command's name for this value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// The value of one key plus its access metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RObj {
+    pub value: Value,
+    /// LRU clock (seconds, 24 bits) of the last access, or the LFU state
+    /// (16 bits of minutes << 8 | 8-bit log counter) when an LFU policy is set.
+    pub lru: u32,
+}
+
+impl RObj {
+    pub fn new(value: Value, lru: u32) -> RObj {
+        RObj { value, lru }
+    }
+
+    pub fn string(s: RStr, lru: u32) -> RObj {
+        RObj {
+            value: Value::Str(s),
+            lru,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&RStr> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Option<&mut RStr> {
+        match &mut self.value {
+            Value::Str(s) => Some(s),
+        }
+    }
+}
+
+/// Largest value of the 24-bit LRU clock.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+/// Initial LFU counter of a new object (LFU_INIT_VAL).
+pub const LFU_INIT_VAL: u32 = 5;
+
+/// Seconds since the object's last access, given the current LRU clock;
+/// the clock wraps every 194 days (Redis's `estimateObjectIdleTime`).
+pub fn lru_idle_seconds(lru: u32, clock: u32) -> u64 {
+    if clock >= lru {
+        (clock - lru) as u64
+    } else {
+        (clock as u64) + (LRU_CLOCK_MAX - lru) as u64
+    }
+}
+
+/// LFU metadata for a new object created at minute `now_min`.
+pub fn lfu_init(now_min: u32) -> u32 {
+    ((now_min & 0xffff) << 8) | LFU_INIT_VAL
+}
+
+/// Minutes elapsed since the 16-bit minute stamp `ldt`, with wrap-around.
+fn lfu_time_elapsed(ldt: u32, now_min: u32) -> u32 {
+    let now = now_min & 0xffff;
+    if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    }
+}
+
+/// The LFU counter after applying decay: one unit per `decay_time` minutes
+/// since the last access (Redis's `LFUDecrAndReturn`).
+pub fn lfu_decr_and_return(lru: u32, now_min: u32, decay_time: u64) -> u32 {
+    let ldt = lru >> 8;
+    let counter = lru & 255;
+    let periods = if decay_time > 0 {
+        lfu_time_elapsed(ldt, now_min) as u64 / decay_time
+    } else {
+        0
+    };
+    if periods > counter as u64 {
+        0
+    } else {
+        counter - periods as u32
+    }
+}
+
+thread_local! {
+    static LFU_RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
+}
+
+fn lfu_random() -> f64 {
+    LFU_RNG.with(|s| {
+        // xorshift64*: plenty for a probabilistic counter.
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// Logarithmic increment of the 8-bit LFU counter: the higher the counter,
+/// the less likely an access increments it (Redis's `LFULogIncr`).
+pub fn lfu_log_incr(counter: u32, log_factor: u64) -> u32 {
+    if counter >= 255 {
+        return 255;
+    }
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * log_factor as f64 + 1.0);
+    if lfu_random() < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// Update LFU metadata on access (Redis's `updateLFU`).
+pub fn lfu_touch(lru: u32, now_min: u32, log_factor: u64, decay_time: u64) -> u32 {
+    let c = lfu_decr_and_return(lru, now_min, decay_time);
+    let c = lfu_log_incr(c, log_factor);
+    ((now_min & 0xffff) << 8) | c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis_rules() {
+        assert_eq!(RStr::from_bytes(b"123".to_vec()).encoding(), "int");
+        assert_eq!(RStr::from_bytes(b"-9223372036854775808".to_vec()).encoding(), "int");
+        assert_eq!(RStr::from_bytes(b"007".to_vec()).encoding(), "embstr");
+        assert_eq!(RStr::from_bytes(b" 1".to_vec()).encoding(), "embstr");
+        assert_eq!(RStr::from_bytes(vec![b'a'; 44]).encoding(), "embstr");
+        assert_eq!(RStr::from_bytes(vec![b'a'; 45]).encoding(), "raw");
+        let mut s = RStr::from_bytes(b"12".to_vec());
+        s.make_raw().push(b'3');
+        assert_eq!(s, RStr::Raw(b"123".to_vec()));
+        assert_eq!(RStr::Int(-15).len(), 3);
+    }
+
+    #[test]
+    fn lru_and_lfu_arithmetic() {
+        assert_eq!(lru_idle_seconds(100, 160), 60);
+        assert_eq!(lru_idle_seconds(LRU_CLOCK_MAX - 10, 5), 15);
+        let o = lfu_init(1000);
+        assert_eq!(o & 255, LFU_INIT_VAL);
+        // 3 minutes later with decay 1: counter drops by 3.
+        assert_eq!(lfu_decr_and_return(o, 1003, 1), LFU_INIT_VAL - 3);
+        assert_eq!(lfu_decr_and_return(o, 1003, 0), LFU_INIT_VAL);
+        // With log factor 0 every access increments.
+        let mut v = o;
+        for _ in 0..10 {
+            v = lfu_touch(v, 1000, 0, 1);
+        }
+        assert_eq!(v & 255, LFU_INIT_VAL + 10);
+        assert_eq!(lfu_log_incr(255, 10), 255);
+    }
+}

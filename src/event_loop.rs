@@ -1,0 +1,429 @@
+//! The event loop (~ Redis's `ae.c` plus the socket half of
+//! `networking.c`: `acceptTcpHandler`, `readQueryFromClient`,
+//! `handleClientsWithPendingWrites`, `beforeSleep`).
+//!
+//! One `mio::Poll` owns the listeners, the signal pipe and every client
+//! socket. Each turn of the loop:
+//!
+//! 1. `before_sleep`: run the fast expire cycle, write pending replies
+//!    directly to their sockets (most replies leave here without ever
+//!    registering for WRITABLE), register WRITABLE only for sockets that
+//!    would block, and free clients marked for closing.
+//! 2. `poll` with a timeout that ends at the next cron tick (0 if some
+//!    client still has output held back by the per-event write cap).
+//! 3. File events: accept on listeners; on a readable client, read until
+//!    `WouldBlock` (mio is edge-triggered), running every complete request
+//!    after each read; on a writable client, queue it for the write pass.
+//! 4. Time events: the server cron at `hz`.
+//!
+//! Tokens: a client's token is its slab key; listeners and the signal source
+//! use tokens from the top of the range. Slab keys are only released in
+//! `before_sleep`, after all events of a batch were handled, so a token seen
+//! in a batch always refers to the client that was registered with it.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+
+use crate::client::Client;
+use crate::expire::{active_expire_cycle, CycleType};
+use crate::resp::parser::IOBUF_LEN;
+use crate::server::{now_ms, Server};
+
+const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX - 1024;
+/// Per-client write cap per event (NET_MAX_WRITES_PER_EVENT).
+const MAX_WRITE_PER_EVENT: usize = 64 * 1024;
+
+pub struct EventLoop {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    signals: Signals,
+}
+
+/// Resolve a `bind` entry: `-` prefix means "optional" (skip if
+/// unavailable), as in Redis.
+fn bind_addrs(binds: &[String], port: u16) -> Vec<(SocketAddr, bool)> {
+    let mut v = Vec::new();
+    for b in binds {
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, b.as_str()),
+        };
+        let host = if host == "*" { "0.0.0.0" } else { host };
+        let host = if host == "::*" { "::" } else { host };
+        let addr = if host.contains(':') {
+            format!("[{}]:{}", host, port)
+        } else {
+            format!("{}:{}", host, port)
+        };
+        match addr.parse::<SocketAddr>() {
+            Ok(a) => v.push((a, optional)),
+            Err(_) => {
+                // A host name: resolve it.
+                use std::net::ToSocketAddrs;
+                if let Ok(mut it) = (host, port).to_socket_addrs() {
+                    if let Some(a) = it.next() {
+                        v.push((a, optional));
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+impl EventLoop {
+    /// Bind every configured address and prepare the poller.
+    pub fn new(srv: &mut Server) -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        let mut listeners = Vec::new();
+        let port = srv.config.port;
+        if port != 0 {
+            for (addr, optional) in bind_addrs(&srv.config.bind, port) {
+                match bind_listener(addr, srv.config.tcp_backlog as i32) {
+                    Ok(mut l) => {
+                        poll.registry().register(
+                            &mut l,
+                            Token(LISTENER_BASE + listeners.len()),
+                            Interest::READABLE,
+                        )?;
+                        listeners.push(l);
+                    }
+                    Err(e) if optional && is_unavailable(&e) => {
+                        log::debug!("Skipping optional bind address {}: {}", addr, e);
+                    }
+                    Err(e) => {
+                        log::warn!("Warning: Could not create server TCP listening socket {}: {}", addr, e);
+                        log::warn!("Failed listening on port {} (TCP), aborting.", port);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        srv.port = port;
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        poll.registry()
+            .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
+        Ok(EventLoop {
+            poll,
+            listeners,
+            signals,
+        })
+    }
+
+    /// Run until shutdown. Returns the process exit code.
+    pub fn run(&mut self, srv: &mut Server) -> i32 {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = Instant::now();
+        loop {
+            self.before_sleep(srv);
+            if let Some(code) = srv.exit_code {
+                self.shutdown(srv);
+                return code;
+            }
+            let now = Instant::now();
+            let timeout = if !srv.clients_pending_write.is_empty() {
+                Duration::ZERO
+            } else {
+                next_cron.saturating_duration_since(now)
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warn!("poll failed: {}", e);
+                }
+                continue;
+            }
+            for ev in events.iter() {
+                let tok = ev.token();
+                if tok == SIGNAL_TOKEN {
+                    self.handle_signals(srv);
+                } else if tok.0 >= LISTENER_BASE {
+                    self.accept(srv, tok.0 - LISTENER_BASE);
+                } else {
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        self.read_from_client(srv, tok.0);
+                    }
+                    if ev.is_writable() {
+                        srv.mark_pending_write(tok.0);
+                    }
+                }
+            }
+            if Instant::now() >= next_cron {
+                srv.cron();
+                let period = Duration::from_micros(1_000_000 / srv.hz.max(1) as u64);
+                next_cron += period;
+                let now = Instant::now();
+                if next_cron < now {
+                    next_cron = now + period;
+                }
+            }
+        }
+    }
+
+    fn handle_signals(&mut self, srv: &mut Server) {
+        for sig in self.signals.pending() {
+            let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+            if srv.shutdown_asap && sig == SIGINT {
+                log::warn!("You insist... exiting now.");
+                std::process::exit(1);
+            }
+            log::warn!("Received {} scheduling shutdown...", name);
+            srv.shutdown_asap = true;
+            srv.exit_code = Some(0);
+        }
+    }
+
+    fn accept(&mut self, srv: &mut Server, idx: usize) {
+        loop {
+            let (sock, _addr) = match self.listeners[idx].accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {}", e);
+                    return;
+                }
+            };
+            let _ = sock.set_nodelay(true);
+            let now = now_ms();
+            let client = Client::new(0, Some(sock), now);
+            if srv.clients.len() >= srv.config.maxclients as usize {
+                srv.stats.rejected_conn += 1;
+                if let Some(mut s) = client.sock {
+                    use std::io::Write;
+                    let _ = s.write(b"-ERR max number of clients reached\r\n");
+                }
+                continue;
+            }
+            if srv.config.protected_mode
+                && !client.flags.local
+                && srv.config.requirepass.is_empty()
+            {
+                if let Some(mut s) = client.sock {
+                    use std::io::Write;
+                    let _ = s.write(PROTECTED_MODE_ERROR.as_bytes());
+                }
+                srv.stats.rejected_conn += 1;
+                continue;
+            }
+            log::debug!("Accepted {}", client.addr);
+            let cid = srv.add_client(client);
+            if let Some(c) = srv.clients.get_mut(cid) {
+                if srv.config.requirepass.is_empty() {
+                    c.flags.authenticated = true;
+                }
+                if let Some(s) = c.sock.as_mut() {
+                    if let Err(e) = self.poll.registry().register(s, Token(cid), Interest::READABLE) {
+                        log::warn!("register client: {}", e);
+                        srv.close_client_async(cid);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Read until the socket would block, running requests after each read
+    /// (Redis's `readQueryFromClient` + `processInputBuffer`).
+    fn read_from_client(&mut self, srv: &mut Server, cid: usize) {
+        loop {
+            let c = match srv.clients.get_mut(cid) {
+                Some(c) => c,
+                None => return,
+            };
+            if c.flags.close_asap || c.flags.close_after_reply {
+                return;
+            }
+            let sock = match c.sock.as_mut() {
+                Some(s) => s,
+                None => return,
+            };
+            let res = if let Some(space) = c.parser.big_arg_space() {
+                let r = sock.read(space);
+                if let Ok(n) = r {
+                    c.parser.big_arg_filled(n);
+                }
+                r
+            } else {
+                let r = sock.read(c.qb.spare(IOBUF_LEN));
+                if let Ok(n) = r {
+                    c.qb.commit(n);
+                }
+                r
+            };
+            match res {
+                Ok(0) => {
+                    log::debug!("Client closed connection id={} addr={}", c.id, c.addr);
+                    srv.close_client_async(cid);
+                    return;
+                }
+                Ok(n) => {
+                    srv.stats.net_input_bytes += n as u64;
+                    srv.stats.io_reads_processed += 1;
+                    let c = &mut srv.clients[cid];
+                    c.last_interaction_ms = now_ms();
+                    let limit = srv.config.client_query_buffer_limit as usize;
+                    if c.qb.len() > limit {
+                        log::warn!(
+                            "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial bytes: {:?})",
+                            c.id,
+                            c.addr,
+                            c.qb.len(),
+                            String::from_utf8_lossy(&c.qb.pending()[..c.qb.len().min(64)])
+                        );
+                        srv.stats.client_qbuf_limit_disconnections += 1;
+                        srv.close_client_async(cid);
+                        return;
+                    }
+                    srv.process_input(cid);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::debug!("Reading from client: {}", e);
+                    srv.close_client_async(cid);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Work done before blocking in poll (Redis's `beforeSleep`).
+    fn before_sleep(&mut self, srv: &mut Server) {
+        if srv.pause.is_some() {
+            let force = std::mem::take(&mut srv.pending_unpause);
+            srv.check_unpause(force);
+        }
+        if srv.active_expire_enabled {
+            active_expire_cycle(srv, CycleType::Fast);
+        }
+        self.handle_pending_writes(srv);
+        self.free_closed_clients(srv);
+    }
+
+    /// Write replies directly; register WRITABLE only where the socket would
+    /// block (Redis's `handleClientsWithPendingWrites`).
+    fn handle_pending_writes(&mut self, srv: &mut Server) {
+        let pending = std::mem::take(&mut srv.clients_pending_write);
+        let mut again = Vec::new();
+        for cid in pending {
+            let c = match srv.clients.get_mut(cid) {
+                Some(c) => c,
+                None => continue,
+            };
+            c.flags.pending_write = false;
+            if c.flags.close_asap {
+                continue;
+            }
+            let sock = match c.sock.as_mut() {
+                Some(s) => s,
+                None => {
+                    c.reply.clear();
+                    continue;
+                }
+            };
+            match c.reply.write_to(sock, MAX_WRITE_PER_EVENT) {
+                Ok(n) => {
+                    srv.stats.net_output_bytes += n as u64;
+                    if n > 0 {
+                        srv.stats.io_writes_processed += 1;
+                    }
+                }
+                Err(e) => {
+                    log::debug!("Error writing to client: {}", e);
+                    srv.close_client_async(cid);
+                    continue;
+                }
+            }
+            let c = &mut srv.clients[cid];
+            if c.reply.is_empty() {
+                if c.flags.write_registered {
+                    if let Some(s) = c.sock.as_mut() {
+                        let _ = self
+                            .poll
+                            .registry()
+                            .reregister(s, Token(cid), Interest::READABLE);
+                    }
+                    c.flags.write_registered = false;
+                }
+                if c.flags.close_after_reply {
+                    srv.close_client_async(cid);
+                }
+            } else if !c.flags.write_registered {
+                // Would block (or hit the cap): wait for WRITABLE.
+                if let Some(s) = c.sock.as_mut() {
+                    let _ = self.poll.registry().reregister(
+                        s,
+                        Token(cid),
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                }
+                c.flags.write_registered = true;
+                again.push(cid);
+            } else {
+                again.push(cid);
+            }
+        }
+        // Clients that still have output: retry on the next writable event
+        // or, if they stopped at the cap, on the next loop turn.
+        for cid in again {
+            if let Some(c) = srv.clients.get_mut(cid) {
+                c.flags.pending_write = true;
+                srv.clients_pending_write.push(cid);
+            }
+        }
+    }
+
+    fn free_closed_clients(&mut self, srv: &mut Server) {
+        let list = std::mem::take(&mut srv.clients_to_close);
+        for cid in list {
+            if srv.clients.contains(cid) {
+                let mut c = srv.clients.remove(cid);
+                if let Some(mut s) = c.sock.take() {
+                    let _ = self.poll.registry().deregister(&mut s);
+                }
+                srv.clients_pending_write.retain(|&x| x != cid);
+            }
+        }
+    }
+
+    /// Close everything and log, as Redis's `prepareForShutdown`.
+    fn shutdown(&mut self, srv: &mut Server) {
+        log::warn!("User requested shutdown...");
+        // Flush what we can to clients (e.g. the last replies), then close.
+        self.handle_pending_writes(srv);
+        let ids: Vec<usize> = srv.clients.iter().map(|(k, _)| k).collect();
+        for cid in ids {
+            srv.close_client_async(cid);
+        }
+        self.free_closed_clients(srv);
+        for l in self.listeners.iter_mut() {
+            let _ = self.poll.registry().deregister(l);
+        }
+        self.listeners.clear();
+        log::warn!("Redis is now ready to exit, bye bye...");
+    }
+}
+
+/// Bind with SO_REUSEADDR and a listen backlog (std's TcpListener::bind
+/// uses a fixed backlog of 128).
+fn bind_listener(addr: SocketAddr, _backlog: i32) -> io::Result<TcpListener> {
+    let std_l = std::net::TcpListener::bind(addr)?;
+    std_l.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(std_l))
+}
+
+fn is_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+    ) || e.raw_os_error() == Some(97) // EAFNOSUPPORT
+        || e.raw_os_error() == Some(99) // EADDRNOTAVAIL
+}
+
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

@@ -1,0 +1,45 @@
+//! # ferrodis — redis-server 7.0, in Rust, on one thread
+//!
+//! ferrodis is a drop-in replacement for `redis-server`: same protocol,
+//! same replies byte for byte, same config file syntax. It is also meant to
+//! be read: each module mirrors one Redis source file, so a reader who knows
+//! Redis finds each idea where they expect it, and a reader who does not can
+//! learn Redis's architecture here.
+//!
+//! ## Reading order
+//!
+//! | module | role | Redis file |
+//! |---|---|---|
+//! | [`config`] | redis.conf parser, CONFIG GET/SET registry | `config.c` |
+//! | [`event_loop`] | mio poll loop: accept, read, write, timers | `ae.c`, `networking.c` |
+//! | [`server`] | server state, `process_command`, `call()`, cron | `server.c` |
+//! | [`client`] | one connection: query buffer, reply buffer, flags | `networking.c` |
+//! | [`resp::parser`] | incremental request parser (multibulk + inline) | `networking.c` |
+//! | [`resp::reply`] | RESP2/RESP3 reply encoder and output buffer | `networking.c` |
+//! | [`commands::table`] | the command table and lookup | `commands.c`, `server.c` |
+//! | [`commands`] | command implementations, one file per family | `t_string.c`, `db.c`, ... |
+//! | [`db::dict`] | hash table with incremental rehash, SCAN, sampling | `dict.c` |
+//! | [`db::keyspace`] | databases, lazy expiry | `db.c` |
+//! | [`db::value`] | values and their encodings | `object.c` |
+//! | [`expire`] | active expiry cycle | `expire.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
+//! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
+//!
+//! A request's life: [`event_loop`] reads bytes into the client's
+//! [`resp::parser::QueryBuf`]; [`server::Server::process_input`] parses
+//! complete requests and calls [`server::Server::process_command`], which
+//! looks the command up in [`commands::table`], checks arity and flags, and
+//! runs [`server::Server::call`]; the handler appends to the client's
+//! [`resp::reply::ReplyBuf`]; `before_sleep` in [`event_loop`] writes it out.
+//! See `docs/architecture.md` for the full walkthrough.
+
+pub mod alloc;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod event_loop;
+pub mod expire;
+pub mod resp;
+pub mod server;
+pub mod util;

@@ -1,0 +1,211 @@
+//! The `ferrodis` binary: redis-server compatible command line
+//! (`ferrodis [/path/to/redis.conf] [--directive value ...]`), logging,
+//! then the event loop. Mirrors `main()` in Redis's `server.c`.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use ferrodis::config;
+use ferrodis::event_loop::EventLoop;
+use ferrodis::server::{Server, FERRODIS_VERSION, REDIS_VERSION};
+
+#[global_allocator]
+static GLOBAL: ferrodis::alloc::CountingAlloc = ferrodis::alloc::CountingAlloc;
+
+/// Role letter in log lines: `C` while reading the config, `M` afterwards.
+static ROLE: AtomicU8 = AtomicU8::new(b'C');
+
+const USAGE: &str = "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
+       ./ferrodis - (read config from stdin)
+       ./ferrodis -v or --version
+       ./ferrodis -h or --help
+
+Examples:
+       ./ferrodis (run the server with default conf)
+       echo 'maxmemory 128mb' | ./ferrodis -
+       ./ferrodis /etc/redis/6379.conf
+       ./ferrodis --port 7777
+       ./ferrodis --port 7777 --replicaof 127.0.0.1 8888
+       ./ferrodis /etc/myredis.conf --loglevel verbose -
+       ./ferrodis /etc/myredis.conf --loglevel verbose
+";
+
+fn version_line() -> String {
+    format!(
+        "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=ferrodis-{}",
+        REDIS_VERSION, FERRODIS_VERSION
+    )
+}
+
+/// Days since the epoch to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Redis's log timestamp: `21 Nov 2026 05:09:52.123` (UTC).
+fn log_time() -> String {
+    let ms = ferrodis::server::now_ms();
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+    let sod = secs.rem_euclid(86400);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+/// Configure the `log` facade to print Redis-style lines
+/// (`pid:role date symbol message`) at the configured verbosity.
+fn init_logging(loglevel: &str, logfile: &str) {
+    let filter = match loglevel {
+        "debug" => log::LevelFilter::Trace,
+        "verbose" => log::LevelFilter::Debug,
+        "notice" => log::LevelFilter::Info,
+        "warning" => log::LevelFilter::Warn,
+        "nothing" => log::LevelFilter::Off,
+        _ => log::LevelFilter::Info,
+    };
+    let mut b = env_logger::Builder::new();
+    b.filter_level(filter);
+    b.format(|buf, rec| {
+        let sym = match rec.level() {
+            log::Level::Trace => '.',
+            log::Level::Debug => '-',
+            log::Level::Info => '*',
+            _ => '#',
+        };
+        writeln!(
+            buf,
+            "{}:{} {} {} {}",
+            std::process::id(),
+            ROLE.load(Ordering::Relaxed) as char,
+            log_time(),
+            sym,
+            rec.args()
+        )
+    });
+    if !logfile.is_empty() {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+        {
+            Ok(f) => {
+                b.target(env_logger::Target::Pipe(Box::new(f)));
+            }
+            Err(e) => {
+                eprintln!("Can't open the log file: {}", e);
+                std::process::exit(1);
+            }
+        }
+    } else {
+        b.target(env_logger::Target::Stdout);
+    }
+    let _ = b.try_init();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // clap handles the fixed flags; everything else is redis-server's
+    // `[config-file] [--directive value ...]` form, passed through verbatim.
+    let cli = clap::Command::new("ferrodis")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            clap::Arg::new("version")
+                .short('v')
+                .long("version")
+                .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
+            clap::Arg::new("rest")
+                .num_args(0..)
+                .allow_hyphen_values(true)
+                .trailing_var_arg(true),
+        );
+    let first_is_flag = matches!(
+        args.first().map(|s| s.as_str()),
+        Some("-v" | "--version" | "-h" | "--help")
+    );
+    if first_is_flag {
+        let m = cli.get_matches_from(std::iter::once("ferrodis".to_string()).chain(args.iter().take(1).cloned()));
+        if m.get_flag("version") {
+            println!("{}", version_line());
+            return;
+        }
+        if m.get_flag("help") {
+            eprint!("{}", USAGE);
+            return;
+        }
+    }
+
+    let (config_file, options) = match config::build_options_from_argv(&args) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{}", e);
+            std::process::exit(1);
+        }
+    };
+    let cfg = match config::load_server_config(config_file.as_deref(), &options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e);
+            std::process::exit(1);
+        }
+    };
+    init_logging(&cfg.loglevel_name(), &cfg.logfile);
+    log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::warn!(
+        "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started (ferrodis {})",
+        REDIS_VERSION,
+        std::process::id(),
+        FERRODIS_VERSION
+    );
+    match &config_file {
+        Some(f) => log::warn!("Configuration loaded from {}", f),
+        None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./ferrodis /path/to/redis.conf"),
+    }
+    ROLE.store(b'M', Ordering::Relaxed);
+
+    let mut srv = Server::new(cfg);
+    srv.config_file = config_file.map(|f| {
+        std::fs::canonicalize(&f)
+            .map(|p| p.display().to_string())
+            .unwrap_or(f)
+    });
+    let mut el = match EventLoop::new(&mut srv) {
+        Ok(el) => el,
+        Err(_) => std::process::exit(1),
+    };
+    log::info!("monotonic clock: POSIX clock_gettime");
+    log::info!("Running mode=standalone, port={}.", srv.port);
+    log::info!("Server initialized");
+    srv.startup_memory = ferrodis::alloc::used_memory();
+    log::info!("Ready to accept connections");
+    let code = el.run(&mut srv);
+    std::process::exit(code);
+}

@@ -1,0 +1,699 @@
+//! Server state, command execution and the cron (~ Redis's `server.c`).
+//!
+//! [`Server`] owns everything: the configuration, the databases, the client
+//! slab, the command table and the statistics. There is one thread, so there
+//! are no locks: the event loop (`event_loop.rs`) calls into the server for
+//! every file and time event.
+//!
+//! # The life of a command
+//! `process_input` pulls complete requests out of a client's query buffer
+//! (pipelining: every buffered request runs before the next read) and hands
+//! each to [`Server::process_command`] (Redis's `processCommand`): lookup,
+//! arity, protection, auth. [`Server::call`] (Redis's `call()`) then moves the
+//! client's reply buffer into a [`Ctx`], runs the handler, puts the buffer
+//! back, updates statistics and propagates the write.
+//!
+//! # Propagation
+//! Every write that changed the dataset (`dirty` went up) is propagated to
+//! the replication/AOF stream as Redis would send it: by default the argv as
+//! received, or the handler's rewrite (`Ctx::rewrite`) — relative TTLs
+//! become absolute `PEXPIREAT`/`PXAT`, INCRBYFLOAT becomes `SET ... KEEPTTL`.
+//! Keys removed by lazy or active expiry propagate as `DEL`. Consumers
+//! (replication, AOF) subscribe by implementing [`PropagationSink`].
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use slab::Slab;
+
+use crate::client::{Client, ReplyMode};
+use crate::commands::table::{CmdId, CommandTable, LookupError};
+use crate::commands::{self, table};
+use crate::config::Config;
+use crate::db::{Db, Key};
+use crate::resp::parser::ParseLimits;
+use crate::resp::reply::ReplyBuf;
+
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const FERRODIS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Wall-clock time in ms since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Wall-clock time in µs since the epoch.
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// The execution context of one command: its arguments, the client's reply
+/// buffer (moved out of the client for the duration of the call), and what
+/// to propagate.
+pub struct Ctx {
+    pub argv: Vec<Vec<u8>>,
+    pub out: ReplyBuf,
+    /// Slab key of the calling client.
+    pub cid: usize,
+    /// Selected database of the calling client.
+    pub db: usize,
+    /// Command id (for the full name in errors).
+    pub cmd: CmdId,
+    /// Replacement argv(s) to propagate instead of `argv` (Redis's
+    /// `rewriteClientCommandVector` / `alsoPropagate`).
+    pub rewrite: Option<Vec<Vec<Vec<u8>>>>,
+}
+
+impl Ctx {
+    /// Argument `i` as bytes.
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// Number of arguments including the command name.
+    #[inline]
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// Propagate `argv` instead of what the client sent.
+    pub fn rewrite_as(&mut self, argv: Vec<Vec<u8>>) {
+        self.rewrite = Some(vec![argv]);
+    }
+}
+
+/// Something that receives the write stream (replicas, AOF).
+pub trait PropagationSink {
+    fn feed(&mut self, db: usize, argv: &[Vec<u8>]);
+}
+
+/// Server-wide statistics (INFO stats).
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub numcommands: u64,
+    pub numconnections: u64,
+    pub rejected_conn: u64,
+    pub expiredkeys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_time_used_us: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub errors: std::collections::BTreeMap<String, u64>,
+    pub client_qbuf_limit_disconnections: u64,
+    pub io_reads_processed: u64,
+    pub io_writes_processed: u64,
+    /// instantaneous metric samples: (last sample time ms, last counter)
+    pub inst_ops: InstMetric,
+    pub inst_net_in: InstMetric,
+    pub inst_net_out: InstMetric,
+}
+
+/// A 16-sample ring for the instantaneous_* INFO fields
+/// (Redis's `trackInstantaneousMetric`).
+#[derive(Debug, Default, Clone)]
+pub struct InstMetric {
+    last_time_ms: i64,
+    last_value: u64,
+    samples: [f64; 16],
+    idx: usize,
+}
+
+impl InstMetric {
+    pub fn track(&mut self, value: u64, now_ms: i64) {
+        if self.last_time_ms == 0 {
+            self.last_time_ms = now_ms;
+            self.last_value = value;
+            return;
+        }
+        let dt = (now_ms - self.last_time_ms).max(1) as f64;
+        let dv = value.saturating_sub(self.last_value) as f64;
+        self.samples[self.idx] = dv * 1000.0 / dt;
+        self.idx = (self.idx + 1) % 16;
+        self.last_time_ms = now_ms;
+        self.last_value = value;
+    }
+
+    pub fn get(&self) -> f64 {
+        self.samples.iter().sum::<f64>() / 16.0
+    }
+}
+
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub clients: Slab<Client>,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    /// Changes since the last save (Redis's `dirty`).
+    pub dirty: u64,
+    pub next_client_id: u64,
+    /// Slab keys of clients to free in `before_sleep`.
+    pub clients_to_close: Vec<usize>,
+    /// Slab keys of clients with output to write in `before_sleep`.
+    pub clients_pending_write: Vec<usize>,
+    /// Time snapshot of the command being executed (ms).
+    pub cmd_time_ms: i64,
+    pub start_time_ms: i64,
+    pub start_instant: Instant,
+    pub pid: u32,
+    pub run_id: String,
+    pub executable: String,
+    pub config_file: Option<String>,
+    /// Actual TCP port bound (differs from config when port 0 is given).
+    pub port: u16,
+    /// DEBUG SET-ACTIVE-EXPIRE toggles this.
+    pub active_expire_enabled: bool,
+    pub propagation_sinks: Vec<Box<dyn PropagationSink>>,
+    pub shutdown_asap: bool,
+    /// Set by SHUTDOWN / signals: exit code to leave with.
+    pub exit_code: Option<i32>,
+    pub lastsave_s: i64,
+    pub cron_loops: u64,
+    /// Fast expire cycle bookkeeping (see expire.rs).
+    pub expire_state: crate::expire::ExpireState,
+    /// Time the loop last returned from poll (for `DEBUG SLEEP` accounting).
+    pub hz: u32,
+    pub parse_limits: ParseLimits,
+    /// `used_memory` right after start-up (INFO's `used_memory_startup`).
+    pub startup_memory: usize,
+    /// CLIENT PAUSE state: until when, and whether only writes are paused.
+    pub pause: Option<Pause>,
+    /// CLIENT UNPAUSE was called: release held commands in `before_sleep`.
+    pub pending_unpause: bool,
+}
+
+/// An active CLIENT PAUSE.
+#[derive(Debug, Clone, Copy)]
+pub struct Pause {
+    pub end_ms: i64,
+    pub writes_only: bool,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let dbs = (0..config.databases).map(Db::new).collect();
+        let now = now_ms();
+        let hz = config.hz;
+        let proto_max_bulk_len = config.proto_max_bulk_len;
+        Server {
+            config,
+            dbs,
+            clients: Slab::with_capacity(1024),
+            commands: CommandTable::new(commands::TABLE),
+            stats: Stats::default(),
+            dirty: 0,
+            next_client_id: 1,
+            clients_to_close: Vec::new(),
+            clients_pending_write: Vec::new(),
+            cmd_time_ms: now,
+            start_time_ms: now,
+            start_instant: Instant::now(),
+            pid: std::process::id(),
+            run_id: random_hex(40),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config_file: None,
+            port: 0,
+            active_expire_enabled: true,
+            propagation_sinks: Vec::new(),
+            shutdown_asap: false,
+            exit_code: None,
+            lastsave_s: now / 1000,
+            cron_loops: 0,
+            expire_state: Default::default(),
+            hz,
+            parse_limits: ParseLimits { proto_max_bulk_len },
+            startup_memory: 0,
+            pause: None,
+            pending_unpause: false,
+        }
+    }
+
+    /// Redis's LRU clock: seconds, 24 bits.
+    pub fn lru_clock(&self) -> u32 {
+        ((self.cmd_time_ms / 1000) as u32) & ((1 << 24) - 1)
+    }
+
+    /// Access metadata for a newly created object: the LRU clock, or under
+    /// an LFU policy the current minute with the initial counter.
+    pub fn new_obj_lru(&self) -> u32 {
+        if self.config.maxmemory_policy.contains("lfu") {
+            crate::db::value::lfu_init((self.cmd_time_ms / 60000) as u32)
+        } else {
+            self.lru_clock()
+        }
+    }
+
+    /// Re-read configuration values cached in the server after CONFIG SET.
+    pub fn apply_config(&mut self) {
+        self.hz = self.config.hz.clamp(1, 500);
+        self.parse_limits.proto_max_bulk_len = self.config.proto_max_bulk_len;
+    }
+
+    /// Register a new client.
+    pub fn add_client(&mut self, mut client: Client) -> usize {
+        client.id = self.next_client_id;
+        self.next_client_id += 1;
+        self.stats.numconnections += 1;
+        self.clients.insert(client)
+    }
+
+    /// Mark a client to be freed in `before_sleep` (Redis's `freeClientAsync`).
+    pub fn close_client_async(&mut self, cid: usize) {
+        if let Some(c) = self.clients.get_mut(cid) {
+            if !c.flags.close_asap {
+                c.flags.close_asap = true;
+                self.clients_to_close.push(cid);
+            }
+        }
+    }
+
+    /// Queue a client for the write pass in `before_sleep`.
+    #[inline]
+    pub fn mark_pending_write(&mut self, cid: usize) {
+        if let Some(c) = self.clients.get_mut(cid) {
+            if !c.flags.pending_write && !c.reply.is_empty() {
+                c.flags.pending_write = true;
+                self.clients_pending_write.push(cid);
+            }
+        }
+    }
+
+    /// Run every complete request buffered by client `cid`
+    /// (Redis's `processInputBuffer`).
+    pub fn process_input(&mut self, cid: usize) {
+        // A command held back by CLIENT PAUSE runs first, in order.
+        if let Some(argv) = self.clients.get_mut(cid).and_then(|c| c.held.take()) {
+            if self.must_hold(&argv) {
+                self.clients[cid].held = Some(argv);
+                return;
+            }
+            self.process_command(cid, argv);
+        }
+        loop {
+            let limits = self.parse_limits;
+            let parsed = {
+                let c = match self.clients.get_mut(cid) {
+                    Some(c) => c,
+                    None => return,
+                };
+                if c.flags.close_after_reply || c.flags.close_asap || self.shutdown_asap {
+                    return;
+                }
+                c.parser.parse(&mut c.qb, &limits)
+            };
+            match parsed {
+                Ok(Some(argv)) => {
+                    if argv.is_empty() {
+                        continue;
+                    }
+                    if self.must_hold(&argv) {
+                        self.clients[cid].held = Some(argv);
+                        break;
+                    }
+                    self.process_command(cid, argv);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let c = &mut self.clients[cid];
+                    log::debug!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.log_reason,
+                        c.id,
+                        c.addr
+                    );
+                    c.reply.error(&format!("ERR {}", e.reply));
+                    c.flags.close_after_reply = true;
+                    let errs = std::mem::take(&mut c.reply.errors);
+                    self.count_errors(errs);
+                    break;
+                }
+            }
+        }
+        self.mark_pending_write(cid);
+    }
+
+    /// Whether CLIENT PAUSE holds this command back (Redis postpones paused
+    /// clients' commands until the pause ends).
+    fn must_hold(&self, argv: &[Vec<u8>]) -> bool {
+        let p = match self.pause {
+            Some(p) => p,
+            None => return false,
+        };
+        if !p.writes_only {
+            return true;
+        }
+        match self.commands.lookup(argv) {
+            Ok(id) => {
+                let f = self.commands.entries[id].def.flags;
+                f & (table::WRITE | table::MAY_REPLICATE) != 0
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// End a pause whose time is up, or an explicit CLIENT UNPAUSE, and run
+    /// what was held.
+    pub fn check_unpause(&mut self, force: bool) {
+        match self.pause {
+            Some(p) if force || p.end_ms <= now_ms() => {}
+            _ => return,
+        }
+        self.pause = None;
+        let ids: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.held.is_some() || !c.qb.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        for cid in ids {
+            self.process_input(cid);
+        }
+    }
+
+    /// Look a key up for reading: lazy expiry, hit/miss statistics, and the
+    /// LRU/LFU access update (Redis's `lookupKeyRead`).
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        let now = self.cmd_time_ms;
+        let lru = self.lru_clock();
+        let lfu = self.config.maxmemory_policy.contains("lfu");
+        let log_factor = self.config.lfu_log_factor;
+        let decay = self.config.lfu_decay_time;
+        let Server { dbs, stats, .. } = self;
+        match dbs[db].lookup(key, now) {
+            Some(o) => {
+                stats.keyspace_hits += 1;
+                if lfu {
+                    o.lru = crate::db::value::lfu_touch(o.lru, (now / 60000) as u32, log_factor, decay);
+                } else {
+                    o.lru = lru;
+                }
+                Some(o)
+            }
+            None => {
+                stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Look a key up without touching its access time or the hit/miss
+    /// statistics (LOOKUP_NOTOUCH | LOOKUP_NOSTATS), still expiring it.
+    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        let now = self.cmd_time_ms;
+        self.dbs[db].lookup(key, now)
+    }
+
+    /// A key was modified (Redis's `signalModifiedKey`): the hook for WATCH
+    /// and client-side caching invalidation.
+    pub fn signal_modified_key(&mut self, _db: usize, _key: &[u8]) {}
+
+    /// A database (or all, with `None`) was flushed (Redis's
+    /// `signalFlushedDb`).
+    pub fn signal_flushed_db(&mut self, _db: Option<usize>) {}
+
+    /// Whether small integers may be shared objects (OBJECT REFCOUNT shows
+    /// them as such): not when an LRU/LFU maxmemory policy needs per-object
+    /// access times.
+    pub fn shared_integers_allowed(&self) -> bool {
+        let p = &self.config.maxmemory_policy;
+        self.config.maxmemory == 0 || !(p.contains("lru") || p.contains("lfu"))
+    }
+
+    fn count_errors(&mut self, errs: Vec<String>) {
+        for code in errs {
+            self.stats.total_error_replies += 1;
+            *self.stats.errors.entry(code).or_insert(0) += 1;
+        }
+    }
+
+    /// Reply with an error before execution (Redis's `rejectCommand`).
+    fn reject(&mut self, cid: usize, cmd: Option<CmdId>, msg: &str) {
+        if let Some(id) = cmd {
+            self.commands.entries[id].stats.rejected_calls += 1;
+        }
+        let c = &mut self.clients[cid];
+        c.reply.error(msg);
+        let errs = std::mem::take(&mut c.reply.errors);
+        self.count_errors(errs);
+    }
+
+    /// Redis's `processCommand`: checks that do not depend on the command's
+    /// semantics, then `call()`.
+    pub fn process_command(&mut self, cid: usize, argv: Vec<Vec<u8>>) {
+        let id = match self.commands.lookup(&argv) {
+            Ok(id) => id,
+            Err(LookupError::Unknown(msg)) => {
+                self.reject(cid, None, &msg);
+                return;
+            }
+        };
+        if let Err(msg) = self.commands.check_arity(id, argv.len()) {
+            self.reject(cid, Some(id), &msg);
+            return;
+        }
+        let def = self.commands.entries[id].def;
+        if def.flags & table::PROTECTED != 0 && def.name == "debug" {
+            let allowed = match self.config.enable_debug_command.as_str() {
+                "yes" => true,
+                "local" => self.clients[cid].flags.local,
+                _ => false,
+            };
+            if !allowed {
+                self.reject(cid, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+                return;
+            }
+        }
+        if !self.clients[cid].flags.authenticated && def.flags & table::NO_AUTH == 0 {
+            if self.config.requirepass.is_empty() {
+                self.clients[cid].flags.authenticated = true;
+            } else {
+                self.reject(cid, Some(id), "NOAUTH Authentication required.");
+                return;
+            }
+        }
+        self.call(cid, id, argv);
+    }
+
+    /// Redis's `call()`: execute one command for client `cid`.
+    pub fn call(&mut self, cid: usize, id: CmdId, argv: Vec<Vec<u8>>) {
+        let def = self.commands.entries[id].def;
+        let (out, db, silenced) = {
+            let c = &mut self.clients[cid];
+            c.argv_mem = argv.iter().map(|a| a.len()).sum();
+            // CLIENT REPLY OFF/SKIP: the handler writes into a scratch
+            // buffer that is dropped afterwards.
+            let silenced = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+            let mut out = if silenced {
+                ReplyBuf::new()
+            } else {
+                std::mem::take(&mut c.reply)
+            };
+            out.resp = c.resp;
+            (out, c.db, silenced)
+        };
+        // Keep the original argv for propagation only when someone listens.
+        let want_prop = def.flags & table::WRITE != 0 && !self.propagation_sinks.is_empty();
+        let orig = if want_prop { Some(argv.clone()) } else { None };
+        let mut ctx = Ctx {
+            argv,
+            out,
+            cid,
+            db,
+            cmd: id,
+            rewrite: None,
+        };
+        let dirty_before = self.dirty;
+        self.cmd_time_ms = now_ms();
+        let start = Instant::now();
+        let errors_before = ctx.out.errors.len();
+        let handler = def.handler;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handler(self, &mut ctx);
+        }));
+        if result.is_err() {
+            log::warn!(
+                "BUG: command '{}' panicked; the reply was replaced by an error",
+                self.commands.entries[id].fullname
+            );
+            ctx.out.error("ERR internal error while executing the command");
+        }
+        let usec = start.elapsed().as_micros() as u64;
+        let failed = ctx.out.errors.len() > errors_before;
+        {
+            let e = &mut self.commands.entries[id];
+            e.stats.calls += 1;
+            e.stats.usec += usec;
+            if failed {
+                e.stats.failed_calls += 1;
+            }
+        }
+        self.stats.numcommands += 1;
+        let errs = std::mem::take(&mut ctx.out.errors);
+        self.count_errors(errs);
+
+        // Lazy-expired keys seen during the command propagate as DEL first.
+        self.drain_lazy_expired();
+        if let Some(orig) = orig {
+            if self.dirty > dirty_before {
+                match ctx.rewrite.take() {
+                    Some(list) => {
+                        for a in list {
+                            self.propagate(ctx.db, &a);
+                        }
+                    }
+                    None => self.propagate(ctx.db, &orig),
+                }
+            }
+        }
+
+        if let Some(c) = self.clients.get_mut(cid) {
+            if silenced {
+                // CLIENT REPLY ON run while silenced still answers OK.
+                if c.reply_mode == ReplyMode::On {
+                    c.reply.append(&mut ctx.out);
+                }
+            } else {
+                // The handler may have appended to the client's buffer
+                // directly (it was empty); keep order: ctx output first.
+                if !c.reply.is_empty() {
+                    let mut later = std::mem::take(&mut c.reply);
+                    ctx.out.append(&mut later);
+                }
+                c.reply = ctx.out;
+            }
+            c.reply_mode = match c.reply_mode {
+                ReplyMode::Skip if silenced => ReplyMode::On,
+                ReplyMode::SkipNext => ReplyMode::Skip,
+                m => m,
+            };
+            c.db = ctx.db;
+            c.last_cmd.clear();
+            c.last_cmd.push_str(&self.commands.entries[id].fullname);
+            c.argv_mem = 0;
+        }
+    }
+
+    /// Send a command to every propagation sink.
+    pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
+        for s in self.propagation_sinks.iter_mut() {
+            s.feed(db, argv);
+        }
+    }
+
+    /// Account and propagate keys that lazy expiry removed.
+    pub fn drain_lazy_expired(&mut self) {
+        for i in 0..self.dbs.len() {
+            if self.dbs[i].lazy_expired.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[i].lazy_expired);
+            for k in keys {
+                self.key_expired(i, k);
+            }
+        }
+    }
+
+    /// A key was removed because its TTL passed (lazily or actively).
+    pub fn key_expired(&mut self, db: usize, key: Key) {
+        self.stats.expiredkeys += 1;
+        if !self.propagation_sinks.is_empty() {
+            self.propagate(db, &[b"DEL".to_vec(), key.to_vec()]);
+        }
+    }
+
+    /// Seconds since start.
+    pub fn uptime_s(&self) -> u64 {
+        self.start_instant.elapsed().as_secs()
+    }
+
+    /// Server cron, called `hz` times per second (Redis's `serverCron`).
+    pub fn cron(&mut self) {
+        let now = now_ms();
+        self.cron_loops += 1;
+        // Instantaneous metrics every 100 ms.
+        if self.cron_loops % (self.hz as u64 / 10).max(1) == 0 {
+            let ops = self.stats.numcommands;
+            let nin = self.stats.net_input_bytes;
+            let nout = self.stats.net_output_bytes;
+            self.stats.inst_ops.track(ops, now);
+            self.stats.inst_net_in.track(nin, now);
+            self.stats.inst_net_out.track(nout, now);
+        }
+        self.check_unpause(false);
+        self.clients_cron(now);
+        self.databases_cron(now);
+    }
+
+    /// Idle timeouts and query buffer shrinking (Redis's `clientsCron`).
+    fn clients_cron(&mut self, now: i64) {
+        let timeout_ms = self.config.timeout as i64 * 1000;
+        let mut idle = Vec::new();
+        for (cid, c) in self.clients.iter_mut() {
+            if timeout_ms > 0 && now - c.last_interaction_ms > timeout_ms && c.sock.is_some() {
+                idle.push(cid);
+            }
+            if !c.parser.in_progress() {
+                c.qb.shrink_if_idle();
+            }
+        }
+        for cid in idle {
+            log::debug!("Closing idle client");
+            self.close_client_async(cid);
+        }
+    }
+
+    /// Active expiry (slow cycle) and dict resizing/rehashing
+    /// (Redis's `databasesCron`).
+    fn databases_cron(&mut self, _now: i64) {
+        if self.active_expire_enabled {
+            crate::expire::active_expire_cycle(self, crate::expire::CycleType::Slow);
+        }
+        for db in self.dbs.iter_mut() {
+            db.dict.resize_if_needed();
+            db.expires.resize_if_needed();
+        }
+        if self.config.activerehashing {
+            let budget = std::time::Duration::from_micros(1000);
+            for db in self.dbs.iter_mut() {
+                if db.dict.is_rehashing() {
+                    db.dict.rehash_for(budget);
+                    break;
+                }
+                if db.expires.is_rehashing() {
+                    db.expires.rehash_for(budget);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A random hex string (run_id).
+pub fn random_hex(len: usize) -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut s = String::with_capacity(len);
+    let mut i = 0u64;
+    while s.len() < len {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(now_us() as u128);
+        s.push_str(&format!("{:016x}", h.finish()));
+        i += 1;
+    }
+    s.truncate(len);
+    s
+}

@@ -1,0 +1,207 @@
+//! Shared helpers for integration tests: start the built `ferrodis` binary
+//! (or a real `redis-server`) on a free port and talk raw RESP to it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process that is killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on loopback (bind to 0 and read the port back).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 0");
+    l.local_addr().unwrap().port()
+}
+
+fn wait_ready(port: u16) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("server on port {} did not start", port);
+}
+
+/// Start ferrodis with extra arguments.
+pub fn start_ferrodis(extra: &[&str]) -> Server {
+    let port = free_port();
+    let bin = env!("CARGO_BIN_EXE_ferrodis");
+    let child = Command::new(bin)
+        .args(["--port", &port.to_string(), "--save", "", "--loglevel", "warning"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ferrodis");
+    wait_ready(port);
+    Server { child, port }
+}
+
+/// Path of a real redis-server, if installed.
+pub fn redis_server_path() -> Option<String> {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if std::path::Path::new(p).exists() {
+            return Some(p.to_string());
+        }
+    }
+    None
+}
+
+/// Start a real redis-server (None, with a printed reason, if missing).
+pub fn start_redis(extra: &[&str]) -> Option<Server> {
+    let path = match redis_server_path() {
+        Some(p) => p,
+        None => {
+            eprintln!("SKIP: redis-server is not installed; differential test not run");
+            return None;
+        }
+    };
+    let port = free_port();
+    let child = Command::new(path)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--enable-debug-command",
+            "yes",
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server");
+    wait_ready(port);
+    Some(Server { child, port })
+}
+
+/// A raw RESP connection.
+pub struct Conn {
+    pub r: BufReader<TcpStream>,
+    pub w: TcpStream,
+}
+
+impl Conn {
+    pub fn connect(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Conn {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+        }
+    }
+
+    pub fn send_raw(&mut self, b: &[u8]) {
+        self.w.write_all(b).expect("write");
+    }
+
+    /// Send one command in multibulk form.
+    pub fn send(&mut self, args: &[&[u8]]) {
+        self.send_raw(&encode(args));
+    }
+
+    /// Read exactly one reply, returned as its raw bytes.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        read_one(&mut self.r, &mut out).expect("read reply");
+        out
+    }
+
+    /// Send a command given as a space-separated string and read the reply.
+    pub fn cmd(&mut self, line: &str) -> Vec<u8> {
+        let parts: Vec<&[u8]> = line.split(' ').map(|s| s.as_bytes()).collect();
+        self.send(&parts);
+        self.read_reply()
+    }
+
+    pub fn cmd_args(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send(args);
+        self.read_reply()
+    }
+
+    /// True when the server closed the connection (EOF on read).
+    pub fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.r.read(&mut b), Ok(0) | Err(_))
+    }
+}
+
+/// Encode a command as a RESP multibulk request.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+fn read_line<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> std::io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line)?;
+    if line.is_empty() {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    out.extend_from_slice(&line);
+    Ok(line)
+}
+
+/// Read one complete RESP2/RESP3 reply, appending its raw bytes to `out`.
+pub fn read_one<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let line = read_line(r, out)?;
+    let body = String::from_utf8_lossy(&line[1..line.len().saturating_sub(2)]).to_string();
+    match line[0] {
+        b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => Ok(()),
+        b'$' | b'=' | b'!' => {
+            let n: i64 = body.parse().unwrap_or(-1);
+            if n >= 0 {
+                let mut buf = vec![0u8; n as usize + 2];
+                r.read_exact(&mut buf)?;
+                out.extend_from_slice(&buf);
+            }
+            Ok(())
+        }
+        b'*' | b'~' | b'>' => {
+            let n: i64 = body.parse().unwrap_or(-1);
+            for _ in 0..n.max(0) {
+                read_one(r, out)?;
+            }
+            Ok(())
+        }
+        b'%' | b'|' => {
+            let n: i64 = body.parse().unwrap_or(-1);
+            for _ in 0..(2 * n.max(0)) {
+                read_one(r, out)?;
+            }
+            if line[0] == b'|' {
+                read_one(r, out)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,203 @@
+//! Integration tests: start the built binary on a free port and talk RESP
+//! over TCP.
+
+mod common;
+
+use common::{encode, start_ferrodis, Conn};
+use std::io::Write;
+use std::time::Duration;
+
+#[test]
+fn ping_set_get() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("PING"), b"+PONG\r\n");
+    assert_eq!(c.cmd("SET foo bar"), b"+OK\r\n");
+    assert_eq!(c.cmd("GET foo"), b"$3\r\nbar\r\n");
+    assert_eq!(c.cmd("GET nokey"), b"$-1\r\n");
+    assert_eq!(c.cmd("INCR n"), b":1\r\n");
+}
+
+#[test]
+fn pipelining_runs_every_request_in_order() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let mut batch = Vec::new();
+    for i in 0..2000 {
+        batch.extend_from_slice(&encode(&[b"INCR", b"counter"]));
+        if i % 100 == 0 {
+            batch.extend_from_slice(b"PING\r\n");
+        }
+    }
+    c.send_raw(&batch);
+    let mut expected_n = 0;
+    for i in 0..2000 {
+        expected_n += 1;
+        assert_eq!(c.read_reply(), format!(":{}\r\n", expected_n).into_bytes());
+        if i % 100 == 0 {
+            assert_eq!(c.read_reply(), b"+PONG\r\n");
+        }
+    }
+}
+
+#[test]
+fn request_split_across_many_writes() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let req = encode(&[b"SET", b"split", b"hello world"]);
+    for b in &req {
+        c.w.write_all(&[*b]).unwrap();
+        c.w.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert_eq!(c.cmd("GET split"), b"$11\r\nhello world\r\n");
+}
+
+#[test]
+fn big_argument_round_trip() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let req = encode(&[b"SET", b"big", &big]);
+    // Send in uneven chunks to exercise the big-argument path.
+    for chunk in req.chunks(70_001) {
+        c.w.write_all(chunk).unwrap();
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    c.send(&[b"GET", b"big"]);
+    let reply = c.read_reply();
+    let mut expected = format!("${}\r\n", big.len()).into_bytes();
+    expected.extend_from_slice(&big);
+    expected.extend_from_slice(b"\r\n");
+    assert!(reply == expected, "big value differs");
+    assert_eq!(c.cmd("STRLEN big"), b":3000000\r\n");
+}
+
+#[test]
+fn protocol_error_replies_then_closes() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    c.send_raw(b"*1\r\nfoo\r\n");
+    assert_eq!(
+        c.read_reply(),
+        b"-ERR Protocol error: expected '$', got 'f'\r\n"
+    );
+    assert!(c.is_closed());
+    // The server is still fine for others.
+    let mut c2 = Conn::connect(s.port);
+    assert_eq!(c2.cmd("PING"), b"+PONG\r\n");
+}
+
+#[test]
+fn unknown_command_and_arity_errors() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(
+        c.cmd("FOOBAR a b"),
+        b"-ERR unknown command 'FOOBAR', with args beginning with: 'a' 'b' \r\n"
+    );
+    assert_eq!(
+        c.cmd("GET"),
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        c.cmd("CONFIG NOPE"),
+        b"-ERR unknown subcommand 'NOPE'. Try CONFIG HELP.\r\n"
+    );
+}
+
+#[test]
+fn quit_discards_pipelined_commands() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let mut req = encode(&[b"QUIT"]);
+    req.extend_from_slice(&encode(&[b"SET", b"after-quit", b"1"]));
+    c.send_raw(&req);
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert!(c.is_closed());
+    let mut c2 = Conn::connect(s.port);
+    assert_eq!(c2.cmd("EXISTS after-quit"), b":0\r\n");
+}
+
+#[test]
+fn many_interleaved_clients() {
+    let s = start_ferrodis(&[]);
+    let mut conns: Vec<Conn> = (0..64).map(|_| Conn::connect(s.port)).collect();
+    for round in 0..20 {
+        for (i, c) in conns.iter_mut().enumerate() {
+            let key = format!("k{}", i);
+            let val = format!("v{}-{}", i, round);
+            c.send(&[b"SET", key.as_bytes(), val.as_bytes()]);
+        }
+        for c in conns.iter_mut() {
+            assert_eq!(c.read_reply(), b"+OK\r\n");
+        }
+        for (i, c) in conns.iter_mut().enumerate() {
+            let key = format!("k{}", i);
+            let val = format!("v{}-{}", i, round);
+            let reply = c.cmd_args(&[b"GET", key.as_bytes()]);
+            assert_eq!(reply, format!("${}\r\n{}\r\n", val.len(), val).into_bytes());
+        }
+    }
+    assert_eq!(conns[0].cmd("DBSIZE"), b":64\r\n");
+}
+
+#[test]
+fn lazy_and_active_expiry() {
+    let s = start_ferrodis(&["--hz", "100"]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("SET short v PX 50"), b"+OK\r\n");
+    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(c.cmd("GET short"), b"$-1\r\n");
+    // Active expiry: keys nobody touches disappear on their own.
+    for i in 0..500 {
+        let k = format!("vol{}", i);
+        c.send(&[b"SET", k.as_bytes(), b"x", b"PX", b"30"]);
+    }
+    for _ in 0..500 {
+        assert_eq!(c.read_reply(), b"+OK\r\n");
+    }
+    let mut gone = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(20));
+        if c.cmd("DBSIZE") == b":0\r\n" {
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone, "active expiry did not remove the keys");
+}
+
+#[test]
+fn resp3_hello_switches_encoding() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let hello = c.cmd("HELLO 3");
+    assert!(hello.starts_with(b"%7\r\n"), "{:?}", String::from_utf8_lossy(&hello));
+    assert_eq!(c.cmd("GET missing"), b"_\r\n");
+    c.cmd("HELLO 2");
+    assert_eq!(c.cmd("GET missing"), b"$-1\r\n");
+}
+
+#[test]
+fn bad_config_directive_exits_with_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args(["--port", "0", "--no-such-directive", "1"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FATAL CONFIG FILE ERROR"), "{}", err);
+    assert!(err.contains("Bad directive or wrong number of arguments"), "{}", err);
+}
+
+#[test]
+fn version_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .arg("-v")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Redis server v=7.0.15"));
+}
