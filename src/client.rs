@@ -145,8 +145,15 @@ impl Client {
 
     /// One line of CLIENT LIST / CLIENT INFO (Redis's `catClientInfoString`).
     pub fn info_string(&self, now_ms: i64) -> String {
-        let events = if self.flags.write_registered { "rw" } else { "r" };
-        let omem = self.reply.memory().saturating_sub(crate::resp::reply::REPLY_CHUNK_BYTES.min(self.reply.memory()));
+        let events = if self.flags.write_registered {
+            "rw"
+        } else {
+            "r"
+        };
+        let omem = self
+            .reply
+            .memory()
+            .saturating_sub(crate::resp::reply::REPLY_CHUNK_BYTES.min(self.reply.memory()));
         let qbuf = self.qb.len();
         let qbuf_free = self.qb.capacity() - self.qb.len();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;

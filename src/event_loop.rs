@@ -99,7 +99,11 @@ impl EventLoop {
                         log::debug!("Skipping optional bind address {}: {}", addr, e);
                     }
                     Err(e) => {
-                        log::warn!("Warning: Could not create server TCP listening socket {}: {}", addr, e);
+                        log::warn!(
+                            "Warning: Could not create server TCP listening socket {}: {}",
+                            addr,
+                            e
+                        );
                         log::warn!("Failed listening on port {} (TCP), aborting.", port);
                         return Err(e);
                     }
@@ -201,9 +205,7 @@ impl EventLoop {
                 }
                 continue;
             }
-            if srv.config.protected_mode
-                && !client.flags.local
-                && srv.config.requirepass.is_empty()
+            if srv.config.protected_mode && !client.flags.local && srv.config.requirepass.is_none()
             {
                 if let Some(mut s) = client.sock {
                     use std::io::Write;
@@ -215,11 +217,15 @@ impl EventLoop {
             log::debug!("Accepted {}", client.addr);
             let cid = srv.add_client(client);
             if let Some(c) = srv.clients.get_mut(cid) {
-                if srv.config.requirepass.is_empty() {
+                if srv.config.requirepass.is_none() {
                     c.flags.authenticated = true;
                 }
                 if let Some(s) = c.sock.as_mut() {
-                    if let Err(e) = self.poll.registry().register(s, Token(cid), Interest::READABLE) {
+                    if let Err(e) = self
+                        .poll
+                        .registry()
+                        .register(s, Token(cid), Interest::READABLE)
+                    {
                         log::warn!("register client: {}", e);
                         srv.close_client_async(cid);
                     }

@@ -152,7 +152,9 @@ fn main() {
         Some("-v" | "--version" | "-h" | "--help")
     );
     if first_is_flag {
-        let m = cli.get_matches_from(std::iter::once("ferrodis".to_string()).chain(args.iter().take(1).cloned()));
+        let m = cli.get_matches_from(
+            std::iter::once("ferrodis".to_string()).chain(args.iter().take(1).cloned()),
+        );
         if m.get_flag("version") {
             println!("{}", version_line());
             return;
@@ -172,6 +174,11 @@ fn main() {
     };
     let cfg = match config::load_server_config(config_file.as_deref(), &options) {
         Ok(c) => c,
+        Err(e @ config::ConfigError::Open { .. }) => {
+            init_logging("notice", "");
+            log::warn!("{}", e);
+            std::process::exit(1);
+        }
         Err(e) => {
             eprintln!("{}", e);
             std::process::exit(1);
@@ -188,6 +195,9 @@ fn main() {
     match &config_file {
         Some(f) => log::warn!("Configuration loaded from {}", f),
         None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./ferrodis /path/to/redis.conf"),
+    }
+    for w in &cfg.load_warnings {
+        log::warn!("{}", w);
     }
     ROLE.store(b'M', Ordering::Relaxed);
 

@@ -249,7 +249,7 @@ impl Server {
     /// Access metadata for a newly created object: the LRU clock, or under
     /// an LFU policy the current minute with the initial counter.
     pub fn new_obj_lru(&self) -> u32 {
-        if self.config.maxmemory_policy.contains("lfu") {
+        if self.config.maxmemory_policy.is_lfu() {
             crate::db::value::lfu_init((self.cmd_time_ms / 60000) as u32)
         } else {
             self.lru_clock()
@@ -260,6 +260,14 @@ impl Server {
     pub fn apply_config(&mut self) {
         self.hz = self.config.hz.clamp(1, 500);
         self.parse_limits.proto_max_bulk_len = self.config.proto_max_bulk_len;
+    }
+
+    /// CONFIG RESETSTAT: zero the INFO statistics, command and error stats.
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        for e in self.commands.entries.iter_mut() {
+            e.stats = Default::default();
+        }
     }
 
     /// Register a new client.
@@ -388,15 +396,16 @@ impl Server {
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
         let now = self.cmd_time_ms;
         let lru = self.lru_clock();
-        let lfu = self.config.maxmemory_policy.contains("lfu");
-        let log_factor = self.config.lfu_log_factor;
-        let decay = self.config.lfu_decay_time;
+        let lfu = self.config.maxmemory_policy.is_lfu();
+        let log_factor = u64::from(self.config.lfu_log_factor);
+        let decay = u64::from(self.config.lfu_decay_time);
         let Server { dbs, stats, .. } = self;
         match dbs[db].lookup(key, now) {
             Some(o) => {
                 stats.keyspace_hits += 1;
                 if lfu {
-                    o.lru = crate::db::value::lfu_touch(o.lru, (now / 60000) as u32, log_factor, decay);
+                    o.lru =
+                        crate::db::value::lfu_touch(o.lru, (now / 60000) as u32, log_factor, decay);
                 } else {
                     o.lru = lru;
                 }
@@ -429,7 +438,7 @@ impl Server {
     /// access times.
     pub fn shared_integers_allowed(&self) -> bool {
         let p = &self.config.maxmemory_policy;
-        self.config.maxmemory == 0 || !(p.contains("lru") || p.contains("lfu"))
+        self.config.maxmemory == 0 || !(p.is_lru() || p.is_lfu())
     }
 
     fn count_errors(&mut self, errs: Vec<String>) {
@@ -466,18 +475,17 @@ impl Server {
         }
         let def = self.commands.entries[id].def;
         if def.flags & table::PROTECTED != 0 && def.name == "debug" {
-            let allowed = match self.config.enable_debug_command.as_str() {
-                "yes" => true,
-                "local" => self.clients[cid].flags.local,
-                _ => false,
-            };
+            let allowed = crate::config::allow_protected_action(
+                self.config.enable_debug_command,
+                self.clients[cid].flags.local,
+            );
             if !allowed {
                 self.reject(cid, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
                 return;
             }
         }
         if !self.clients[cid].flags.authenticated && def.flags & table::NO_AUTH == 0 {
-            if self.config.requirepass.is_empty() {
+            if self.config.requirepass.is_none() {
                 self.clients[cid].flags.authenticated = true;
             } else {
                 self.reject(cid, Some(id), "NOAUTH Authentication required.");
@@ -528,7 +536,8 @@ impl Server {
                 "BUG: command '{}' panicked; the reply was replaced by an error",
                 self.commands.entries[id].fullname
             );
-            ctx.out.error("ERR internal error while executing the command");
+            ctx.out
+                .error("ERR internal error while executing the command");
         }
         let usec = start.elapsed().as_micros() as u64;
         let failed = ctx.out.errors.len() > errors_before;

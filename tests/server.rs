@@ -174,7 +174,11 @@ fn resp3_hello_switches_encoding() {
     let s = start_ferrodis(&[]);
     let mut c = Conn::connect(s.port);
     let hello = c.cmd("HELLO 3");
-    assert!(hello.starts_with(b"%7\r\n"), "{:?}", String::from_utf8_lossy(&hello));
+    assert!(
+        hello.starts_with(b"%7\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&hello)
+    );
     assert_eq!(c.cmd("GET missing"), b"_\r\n");
     c.cmd("HELLO 2");
     assert_eq!(c.cmd("GET missing"), b"$-1\r\n");
@@ -189,7 +193,11 @@ fn bad_config_directive_exits_with_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("FATAL CONFIG FILE ERROR"), "{}", err);
-    assert!(err.contains("Bad directive or wrong number of arguments"), "{}", err);
+    assert!(
+        err.contains("Bad directive or wrong number of arguments"),
+        "{}",
+        err
+    );
 }
 
 #[test]

@@ -1,8 +1,70 @@
-//! CONFIG GET/SET/RESETSTAT/REWRITE/HELP (~ the command half of Redis's
-//! `config.c`).
+//! CONFIG GET/SET/RESETSTAT/HELP (~ the command half of Redis's
+//! `config.c`). Parsing, validation, formatting and the all-or-nothing
+//! semantics live in `config.rs`; this file wires them to the protocol and
+//! applies side effects to the running server.
+
+use crate::commands::{reply_help, SYNTAX_ERR};
+use crate::config::SetContext;
 use crate::server::{Ctx, Server};
-pub fn config_get_command(_srv: &mut Server, ctx: &mut Ctx) { ctx.out.map_len(0); }
-pub fn config_set_command(_srv: &mut Server, ctx: &mut Ctx) { ctx.out.ok(); }
-pub fn config_resetstat_command(_srv: &mut Server, ctx: &mut Ctx) { ctx.out.ok(); }
-pub fn config_rewrite_command(_srv: &mut Server, ctx: &mut Ctx) { ctx.out.ok(); }
-pub fn config_help_command(_srv: &mut Server, ctx: &mut Ctx) { ctx.out.ok(); }
+
+/// CONFIG GET parameter [parameter ...]
+pub fn config_get_command(srv: &mut Server, ctx: &mut Ctx) {
+    let patterns: Vec<&[u8]> = ctx.argv[2..].iter().map(|a| a.as_slice()).collect();
+    let pairs = srv.config.get(&patterns);
+    ctx.out.map_len(pairs.len());
+    for (k, v) in pairs {
+        ctx.out.bulk(k.as_bytes());
+        ctx.out.bulk(v.as_bytes());
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
+    if ctx.argc() % 2 == 1 {
+        ctx.out.error(SYNTAX_ERR);
+        return;
+    }
+    let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
+        .chunks(2)
+        .map(|p| (p[0].as_slice(), p[1].as_slice()))
+        .collect();
+    let set_ctx = SetContext {
+        client_is_local: srv.clients[ctx.cid].flags.local,
+        loading: false,
+    };
+    match srv.config.set_with(&pairs, set_ctx) {
+        Ok(changed) => {
+            if !changed.is_empty() {
+                srv.apply_config();
+            }
+            ctx.out.ok();
+        }
+        Err(e) => ctx.out.error(&e),
+    }
+}
+
+/// CONFIG RESETSTAT
+pub fn config_resetstat_command(srv: &mut Server, ctx: &mut Ctx) {
+    srv.reset_stats();
+    ctx.out.ok();
+}
+
+/// CONFIG HELP
+pub fn config_help_command(_srv: &mut Server, ctx: &mut Ctx) {
+    reply_help(
+        ctx,
+        &[
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+}

@@ -40,7 +40,7 @@ pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
     c.resp = 2;
     ctx.out.resp = 2;
     ctx.db = 0;
-    if !srv.config.requirepass.is_empty() {
+    if !srv.config.requirepass.is_none() {
         c.flags.authenticated = false;
     }
     ctx.out.status("RESET");
@@ -49,7 +49,8 @@ pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
 /// Check a password for `user` (only the default user exists).
 fn authenticate(srv: &mut Server, cid: usize, user: &[u8], pass: &[u8]) -> bool {
     let ok = user == b"default"
-        && (srv.config.requirepass.is_empty() || srv.config.requirepass.as_bytes() == pass);
+        && (srv.config.requirepass.is_none()
+            || srv.config.requirepass.as_deref().map(str::as_bytes) == Some(pass));
     if ok {
         srv.clients[cid].flags.authenticated = true;
     }
@@ -63,7 +64,7 @@ pub fn auth_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     let (user, pass) = if ctx.argc() == 2 {
-        if srv.config.requirepass.is_empty() {
+        if srv.config.requirepass.is_none() {
             ctx.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
@@ -82,9 +83,8 @@ pub fn auth_command(srv: &mut Server, ctx: &mut Ctx) {
 /// Validate and set a client name (Redis's `clientSetNameOrReply`).
 fn set_client_name(srv: &mut Server, ctx: &mut Ctx, name: &[u8]) -> bool {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        ctx.out.error(
-            "ERR Client names cannot contain spaces, newlines or special characters.",
-        );
+        ctx.out
+            .error("ERR Client names cannot contain spaces, newlines or special characters.");
         return false;
     }
     srv.clients[ctx.cid].name = if name.is_empty() {
@@ -506,7 +506,8 @@ pub fn client_pause_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
         None => {
-            ctx.out.error("ERR timeout is not an integer or out of range");
+            ctx.out
+                .error("ERR timeout is not an integer or out of range");
             return;
         }
     };
@@ -515,8 +516,7 @@ pub fn client_pause_command(srv: &mut Server, ctx: &mut Ctx) {
         if arg_eq(ctx.arg(3), "write") {
             writes_only = true;
         } else if !arg_eq(ctx.arg(3), "all") {
-            ctx.out
-                .error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+            ctx.out.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
             return;
         }
     } else if ctx.argc() > 4 {

@@ -3,9 +3,7 @@
 //! SELECT, SWAPDB, FLUSHDB/FLUSHALL, DBSIZE, TTL family, EXPIRE family,
 //! PERSIST, TOUCH, OBJECT.
 
-use crate::commands::{
-    arg_eq, expire_time_error, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR,
-};
+use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR};
 use crate::db::{Db, RStr, Value};
 use crate::server::{Ctx, Server};
 use crate::util::glob::string_match;
@@ -336,7 +334,7 @@ pub fn copy_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// SELECT index
 pub fn select_command(srv: &mut Server, ctx: &mut Ctx) {
-    let id = match parse_db_index(srv, ctx, 1, "ERR invalid DB index") {
+    let id = match parse_db_index(srv, ctx, 1, NOT_INT_ERR) {
         Some(d) => d,
         None => return,
     };
@@ -427,9 +425,8 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         }
     }
     if nx && (xx || gt || lt) {
-        ctx.out.error(
-            "ERR NX and XX, GT or LT options at the same time are not compatible",
-        );
+        ctx.out
+            .error("ERR NX and XX, GT or LT options at the same time are not compatible");
         return;
     }
     if gt && lt {
@@ -619,7 +616,7 @@ pub fn object_refcount_command(srv: &mut Server, ctx: &mut Ctx) {
 /// OBJECT IDLETIME key
 pub fn object_idletime_command(srv: &mut Server, ctx: &mut Ctx) {
     let key = ctx.arg(2).to_vec();
-    let lfu = srv.config.maxmemory_policy.contains("lfu");
+    let lfu = srv.config.maxmemory_policy.is_lfu();
     let clock = srv.lru_clock();
     match srv.lookup_read_notouch(ctx.db, &key) {
         Some(o) => {
@@ -637,8 +634,8 @@ pub fn object_idletime_command(srv: &mut Server, ctx: &mut Ctx) {
 /// OBJECT FREQ key
 pub fn object_freq_command(srv: &mut Server, ctx: &mut Ctx) {
     let key = ctx.arg(2).to_vec();
-    let lfu = srv.config.maxmemory_policy.contains("lfu");
-    let decay = srv.config.lfu_decay_time;
+    let lfu = srv.config.maxmemory_policy.is_lfu();
+    let decay = u64::from(srv.config.lfu_decay_time);
     let now_min = (srv.cmd_time_ms / 60000) as u32;
     match srv.lookup_read_notouch(ctx.db, &key) {
         Some(o) => {

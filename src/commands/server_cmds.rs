@@ -38,7 +38,7 @@ fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
         ctx.out.status(&format!("@{}", c));
     }
     ctx.out.set_len(0); // tips
-    // Key specs derived from the legacy key positions.
+                        // Key specs derived from the legacy key positions.
     if def.keys.first > 0 {
         ctx.out.array_len(1);
         ctx.out.map_len(3);
@@ -361,11 +361,15 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             ],
         ),
         ("set-active-expire", 3) => {
-            srv.active_expire_enabled = crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;
+            srv.active_expire_enabled =
+                crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;
             ctx.out.ok();
         }
         ("sleep", 3) => {
-            let secs: f64 = String::from_utf8_lossy(ctx.arg(2)).trim().parse().unwrap_or(0.0);
+            let secs: f64 = String::from_utf8_lossy(ctx.arg(2))
+                .trim()
+                .parse()
+                .unwrap_or(0.0);
             if secs > 0.0 && secs.is_finite() {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e6)));
             }
@@ -438,7 +442,10 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
         _ => {
             let msg = format!(
                 "ERR unknown subcommand '{}'. Try DEBUG HELP.",
-                String::from_utf8_lossy(ctx.arg(1)).chars().take(128).collect::<String>()
+                String::from_utf8_lossy(ctx.arg(1))
+                    .chars()
+                    .take(128)
+                    .collect::<String>()
             );
             ctx.out.error(&msg);
         }

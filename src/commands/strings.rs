@@ -8,9 +8,8 @@
 //! propagate as absolute `PXAT`/`PEXPIREAT`; INCRBYFLOAT propagates as
 //! `SET key value KEEPTTL` so replicas never redo float arithmetic.
 
-use crate::commands::{
-    arg_eq, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE,
-};
+use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE};
+use crate::db::value::EMBSTR_SIZE_LIMIT;
 use crate::db::{RObj, RStr, Value};
 use crate::server::{Ctx, Server};
 use crate::util::long_double::{self, LongDouble};
@@ -59,7 +58,10 @@ fn parse_extended(ctx: &mut Ctx, kind: Kind) -> Option<(u32, Option<usize>)> {
             flags |= PERSIST;
         } else if has_next
             && flags & (KEEPTTL | PERSIST) == 0
-            && (arg_eq(opt, "ex") || arg_eq(opt, "px") || arg_eq(opt, "exat") || arg_eq(opt, "pxat"))
+            && (arg_eq(opt, "ex")
+                || arg_eq(opt, "px")
+                || arg_eq(opt, "exat")
+                || arg_eq(opt, "pxat"))
         {
             let f = if arg_eq(opt, "ex") {
                 EX
@@ -309,7 +311,11 @@ pub fn getset_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     let lru = srv.new_obj_lru();
     let val = ctx.arg(2).to_vec();
-    srv.dbs[ctx.db].set(&key, RObj::string(RStr::from_bytes(val.clone()), lru), false);
+    srv.dbs[ctx.db].set(
+        &key,
+        RObj::string(RStr::from_bytes(val.clone()), lru),
+        false,
+    );
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.rewrite_as(vec![b"SET".to_vec(), key, val]);
@@ -333,8 +339,10 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
 fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     if ctx.argc() % 2 == 0 {
         let name = srv.commands.entries[ctx.cmd].fullname.clone();
-        ctx.out
-            .error(&format!("ERR wrong number of arguments for '{}' command", name));
+        ctx.out.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            name
+        ));
         return;
     }
     let now = srv.cmd_time_ms;
@@ -349,7 +357,11 @@ fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     let lru = srv.new_obj_lru();
     for i in (1..ctx.argc()).step_by(2) {
         let val = ctx.argv[i + 1].clone();
-        srv.dbs[ctx.db].set(&ctx.argv[i], RObj::string(RStr::from_bytes(val), lru), false);
+        srv.dbs[ctx.db].set(
+            &ctx.argv[i],
+            RObj::string(RStr::from_bytes(val), lru),
+            false,
+        );
         let key = std::mem::take(&mut ctx.argv[i]);
         srv.signal_modified_key(ctx.db, &key);
         ctx.argv[i] = key;
@@ -419,7 +431,10 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
             }
         }
         None => {
-            db.add(key.clone().into_boxed_slice(), RObj::string(RStr::Int(incr), lru));
+            db.add(
+                key.clone().into_boxed_slice(),
+                RObj::string(RStr::Int(incr), lru),
+            );
             incr
         }
     };
@@ -495,7 +510,13 @@ pub fn incrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
     };
     let lru = srv.new_obj_lru();
     let bytes = text.into_bytes();
-    srv.dbs[ctx.db].set(&key, RObj::string(RStr::from_bytes(bytes.clone()), lru), true);
+    // Like createStringObjectFromLongDouble: a plain string, never `int`.
+    let stored = if bytes.len() <= EMBSTR_SIZE_LIMIT {
+        RStr::Emb(bytes.clone())
+    } else {
+        RStr::Raw(bytes.clone())
+    };
+    srv.dbs[ctx.db].set(&key, RObj::string(stored, lru), true);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.bulk(&bytes);
@@ -531,14 +552,20 @@ pub fn append_command(srv: &mut Server, ctx: &mut Ctx) {
         None => {
             let val = ctx.arg(2).to_vec();
             let len = val.len();
-            srv.dbs[ctx.db].add(key.clone().into_boxed_slice(), RObj::string(RStr::from_bytes(val), lru));
+            srv.dbs[ctx.db].add(
+                key.clone().into_boxed_slice(),
+                RObj::string(RStr::from_bytes(val), lru),
+            );
             len
         }
         Some(len) => {
             if !check_string_length(srv, ctx, len as u64 + ctx.arg(2).len() as u64) {
                 return;
             }
-            let o = srv.dbs[ctx.db].dict.get_mut(&key[..]).expect("key just looked up");
+            let o = srv.dbs[ctx.db]
+                .dict
+                .get_mut(&key[..])
+                .expect("key just looked up");
             let add = &ctx.argv[2];
             let s = match &mut o.value {
                 Value::Str(s) => s,
@@ -598,13 +625,20 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
         let mut buf = vec![0u8; offset as usize];
         buf.extend_from_slice(ctx.arg(3));
         let len = buf.len();
-        srv.dbs[ctx.db].add(key.clone().into_boxed_slice(), RObj::string(RStr::Raw(buf), lru));
+        srv.dbs[ctx.db].add(
+            key.clone().into_boxed_slice(),
+            RObj::string(RStr::Raw(buf), lru),
+        );
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
         ctx.out.int(len as i64);
         return;
     }
-    let cur_len = srv.dbs[ctx.db].peek(&key).and_then(|o| o.as_str()).map(|s| s.len()).unwrap_or(0);
+    let cur_len = srv.dbs[ctx.db]
+        .peek(&key)
+        .and_then(|o| o.as_str())
+        .map(|s| s.len())
+        .unwrap_or(0);
     if vlen == 0 {
         ctx.out.int(cur_len as i64);
         return;
@@ -683,14 +717,22 @@ pub fn getrange_command(srv: &mut Server, ctx: &mut Ctx) {
 pub fn lcs_command(srv: &mut Server, ctx: &mut Ctx) {
     let k1 = ctx.arg(1).to_vec();
     let k2 = ctx.arg(2).to_vec();
-    let a = srv.lookup_read(ctx.db, &k1).map(|o| o.as_str().map(|s| s.to_bytes().into_owned()));
-    let b = srv.lookup_read(ctx.db, &k2).map(|o| o.as_str().map(|s| s.to_bytes().into_owned()));
+    let a = srv
+        .lookup_read(ctx.db, &k1)
+        .map(|o| o.as_str().map(|s| s.to_bytes().into_owned()));
+    let b = srv
+        .lookup_read(ctx.db, &k2)
+        .map(|o| o.as_str().map(|s| s.to_bytes().into_owned()));
     let (a, b) = match (a, b) {
         (Some(None), _) | (_, Some(None)) => {
-            ctx.out.error("ERR The specified keys must contain string values");
+            ctx.out
+                .error("ERR The specified keys must contain string values");
             return;
         }
-        (a, b) => (a.flatten().unwrap_or_default(), b.flatten().unwrap_or_default()),
+        (a, b) => (
+            a.flatten().unwrap_or_default(),
+            b.flatten().unwrap_or_default(),
+        ),
     };
     let mut getidx = false;
     let mut getlen = false;
@@ -726,9 +768,8 @@ pub fn lcs_command(srv: &mut Server, ctx: &mut Ctx) {
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
     if cells * 4 > srv.config.proto_max_bulk_len {
-        ctx.out.error(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        );
+        ctx.out
+            .error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }
     // Classic dynamic programming table: lcs[i][j] is the LCS length of

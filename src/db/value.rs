@@ -244,7 +244,10 @@ mod tests {
     #[test]
     fn encodings_follow_redis_rules() {
         assert_eq!(RStr::from_bytes(b"123".to_vec()).encoding(), "int");
-        assert_eq!(RStr::from_bytes(b"-9223372036854775808".to_vec()).encoding(), "int");
+        assert_eq!(
+            RStr::from_bytes(b"-9223372036854775808".to_vec()).encoding(),
+            "int"
+        );
         assert_eq!(RStr::from_bytes(b"007".to_vec()).encoding(), "embstr");
         assert_eq!(RStr::from_bytes(b" 1".to_vec()).encoding(), "embstr");
         assert_eq!(RStr::from_bytes(vec![b'a'; 44]).encoding(), "embstr");

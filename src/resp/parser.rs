@@ -481,7 +481,10 @@ mod tests {
 
     #[test]
     fn multibulk_and_inline() {
-        let r = run(b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\nPING\r\nset a \"b c\"\n", &[]);
+        let r = run(
+            b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\nPING\r\nset a \"b c\"\n",
+            &[],
+        );
         assert_eq!(
             r,
             vec![
@@ -494,7 +497,10 @@ mod tests {
 
     #[test]
     fn empty_requests() {
-        assert_eq!(run(b"\r\n*0\r\n*-1\r\n", &[]), vec![Ok(vec![]), Ok(vec![]), Ok(vec![])]);
+        assert_eq!(
+            run(b"\r\n*0\r\n*-1\r\n", &[]),
+            vec![Ok(vec![]), Ok(vec![]), Ok(vec![])]
+        );
     }
 
     #[test]
@@ -505,7 +511,9 @@ mod tests {
         input.extend_from_slice((big.len()).to_string().as_bytes());
         input.extend_from_slice(b"\r\n");
         input.extend_from_slice(&big);
-        input.extend_from_slice(b"\r\n*1\r\n$4\r\nPING\r\ninline 'q' x\r\n*2\r\n$0\r\n\r\n$2\r\nab\r\n");
+        input.extend_from_slice(
+            b"\r\n*1\r\n$4\r\nPING\r\ninline 'q' x\r\n*2\r\n$0\r\n\r\n$2\r\nab\r\n",
+        );
         let whole = run(&input, &[]);
         assert_eq!(whole.len(), 4);
         // Every single split point, and every pair of split points in the
@@ -525,19 +533,34 @@ mod tests {
     fn byte_by_byte() {
         let input = b"*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\nPING\r\n";
         let cuts: Vec<usize> = (1..input.len()).collect();
-        assert_eq!(run(input, &cuts), vec![Ok(args(&["ECHO", "hello"])), Ok(args(&["PING"]))]);
+        assert_eq!(
+            run(input, &cuts),
+            vec![Ok(args(&["ECHO", "hello"])), Ok(args(&["PING"]))]
+        );
     }
 
     #[test]
     fn protocol_errors_have_redis_texts() {
         let e = |s: &[u8]| run(s, &[]).pop().unwrap().unwrap_err();
         assert_eq!(e(b"*-x\r\n"), "Protocol error: invalid multibulk length");
-        assert_eq!(e(b"*3000000000\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(
+            e(b"*3000000000\r\n"),
+            "Protocol error: invalid multibulk length"
+        );
         assert_eq!(e(b"*1\r\nfoo\r\n"), "Protocol error: expected '$', got 'f'");
         assert_eq!(e(b"*1\r\n$-10\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(e(b"*1\r\n$2000000000\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(e(b"*1\r\n$blabla\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(e(b"set a \"b\n"), "Protocol error: unbalanced quotes in request");
+        assert_eq!(
+            e(b"*1\r\n$2000000000\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            e(b"*1\r\n$blabla\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            e(b"set a \"b\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
         let big = vec![b'a'; INLINE_MAX_SIZE + 1];
         assert_eq!(e(&big), "Protocol error: too big inline request");
         let mut mb = b"*".to_vec();

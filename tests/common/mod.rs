@@ -43,7 +43,14 @@ pub fn start_ferrodis(extra: &[&str]) -> Server {
     let port = free_port();
     let bin = env!("CARGO_BIN_EXE_ferrodis");
     let child = Command::new(bin)
-        .args(["--port", &port.to_string(), "--save", "", "--loglevel", "warning"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--loglevel",
+            "warning",
+        ])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
