@@ -39,7 +39,9 @@ name counts as passing when every occurrence the reference expects ran and none 
 
 import argparse
 import collections
+import fcntl
 import os
+import random
 import re
 import shutil
 import signal
@@ -211,20 +213,34 @@ def kill_tree(p, grace=5.0):
 
 
 class PortPool:
-    """Hands out free loopback ports, never the same one twice to concurrent jobs."""
+    """Hands out free loopback ports from [lo, hi), never the same one twice in this process.
 
-    def __init__(self, start):
-        self.next = start
+    The scan starts at a random offset so that two compat runs started together (say, two
+    engineers, or two --out directories) rarely probe the same ports; a port that still turns
+    out to be taken is caught by the retries in Runner.run_unit. `gap` > 0 also requires
+    port+gap to be free (runtest's find_available_port insists on it, for a cluster bus)."""
+
+    def __init__(self, lo, hi, gap=0):
+        self.lo, self.hi, self.gap = lo, hi, gap
+        self.next = lo + random.randrange(hi - lo)
+        self.given = set()
         self.lock = threading.Lock()
 
     def take(self):
         with self.lock:
-            for _ in range(2000):
+            for _ in range(self.hi - self.lo):
                 port = self.next
-                self.next = port + 1 if port < 29999 else 23000
-                if port_is_free(port):
+                self.next = port + 1 if port + 1 < self.hi else self.lo
+                if port in self.given:
+                    continue
+                if port_is_free(port) and (not self.gap or port_is_free(port + self.gap)):
+                    self.given.add(port)
                     return port
-        die("no free port found")
+        die(f"no free port in {self.lo}-{self.hi - 1}")
+
+    def give_back(self, port):
+        with self.lock:
+            self.given.discard(port)
 
 
 def port_is_free(port):
@@ -320,9 +336,16 @@ def parse_runtest_output(unit, text, run):
 # Running one unit
 
 class Runner:
-    def __init__(self, args, ports):
+    """Runs units. Ports: servers from 23000-29999; runtest's own test server (it listens on
+    --baseport minus 32, and wants that port + 10000 free too) from 21000-22999."""
+
+    ATTEMPTS = 3
+    TEST_SERVER_BUSY = "couldn't open socket: address already in use"
+
+    def __init__(self, args):
         self.args = args
-        self.ports = ports
+        self.server_ports = PortPool(23000, 30000)
+        self.test_ports = PortPool(21000, 23000, gap=10000)
         self.print_lock = threading.Lock()
 
     def log_paths(self, unit):
@@ -330,12 +353,23 @@ class Runner:
         return (os.path.join(self.args.logs_dir, base + ".server.log"),
                 os.path.join(self.args.logs_dir, base + ".runtest.log"))
 
-    def run_unit(self, unit, workdir, baseport):
+    def run_unit(self, unit, workdir):
+        """Run one unit; retry (new ports) when the server or runtest's test server could not
+        bind its port: a port probed free can be taken by someone else before it is bound."""
+        start = time.monotonic()
+        for attempt in range(1, self.ATTEMPTS + 1):
+            run, retry = self.attempt(unit, workdir, last=(attempt == self.ATTEMPTS))
+            if not retry:
+                break
+        run.seconds = time.monotonic() - start
+        return run
+
+    def attempt(self, unit, workdir, last):
         a = self.args
         run = UnitRun(unit)
         server_log, runtest_log = self.log_paths(unit)
-        port = self.ports.take()
-        start = time.monotonic()
+        port = self.server_ports.take()
+        test_port = self.test_ports.take()
         # A private, empty working directory: DEBUG RELOAD and friends write dump.rdb there.
         server_cwd = os.path.join(workdir, "server-cwd")
         shutil.rmtree(server_cwd, ignore_errors=True)
@@ -354,14 +388,17 @@ class Runner:
         try:
             if not wait_ready(port, server, a.start_timeout):
                 code = server.poll()
+                # Exited at once: most likely the port was taken meanwhile; try another.
+                if code is not None and not last:
+                    return run, True
                 run.notes.append("server did not start" +
                                  (f" (exit {code})" if code is not None else "") +
                                  f", see {server_log}")
-                return run
+                return run, False
 
             cmd = ["./runtest", "--host", "127.0.0.1", "--port", str(port), "--single", unit,
                    "--clients", "1", "--timeout", str(a.test_timeout),
-                   "--baseport", str(baseport)]
+                   "--baseport", str(test_port + 32)]
             if not a.strict:
                 cmd.append("--durable")
             env = dict(os.environ, TERM="dumb")
@@ -378,13 +415,17 @@ class Runner:
                                  f"see {server_log}")
         finally:
             kill_tree(server)
-            run.seconds = time.monotonic() - start
+            self.server_ports.give_back(port)
+            self.test_ports.give_back(test_port)
 
         with open(runtest_log, "rb") as f:
-            parse_runtest_output(unit, f.read().decode("utf-8", "replace"), run)
+            text = f.read().decode("utf-8", "replace")
+        parse_runtest_output(unit, text, run)
+        if not run.events and self.TEST_SERVER_BUSY in text and not last:
+            return run, True
         if not run.done and not run.notes:
             run.notes.append(f"unit did not finish, see {runtest_log}")
-        return run
+        return run, False
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,11 +472,9 @@ class UnitScore:
         return OK
 
     def rows(self):
+        """results.tsv rows: events in run order, then never-reached tests in reference order."""
         out = [(status, self.run.unit, name) for status, name in self.run.events]
-        ref_order = []
         for name in self.ref_count:
-            ref_order.append(name)
-        for name in ref_order:
             out += [(NOTRUN, self.run.unit, name)] * self.notrun[name]
         return out
 
@@ -474,7 +513,6 @@ def parse_args(argv):
                    help="seconds to wait for the server to answer PING (default 10)")
     p.add_argument("--strict", action="store_true",
                    help="no runtest --durable: an exception aborts the unit, as in the reference")
-    p.add_argument("--port-base", type=int, default=23000)
     p.add_argument("--quiet", action="store_true", help="only print the final summary")
     return p.parse_args(argv)
 
@@ -548,6 +586,12 @@ def main(argv):
                   file=sys.stderr)
 
     os.makedirs(a.logs_dir, exist_ok=True)
+    # One run per results directory: a second one would wipe the first one's suite copies.
+    lock_file = open(os.path.join(a.out, ".lock"), "w")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        die(f"another scripts/compat run is using {show(a.out)}; wait for it, or pass --out DIR")
     if not units:
         print("compat: no units to run" + (" (expected-pass.txt has no entries)"
                                            if a.ratchet else ""))
@@ -568,7 +612,7 @@ def main(argv):
     print(f"compat: server {a.server}; {len(units)} unit(s), {jobs} job(s), {mode} mode; "
           f"logs in {show(a.logs_dir)}", flush=True)
 
-    runner = Runner(a, PortPool(a.port_base))
+    runner = Runner(a)
     # Make every expected name count for not-run detection, even without a reference.
     ref_for = {u: list(ref.get(u, [])) for u in units}
     for u, n in expected:
@@ -587,7 +631,7 @@ def main(argv):
                     return
                 unit = queue.pop(0)
             try:
-                run = runner.run_unit(unit, workdirs[j], 21111 + 100 * j)
+                run = runner.run_unit(unit, workdirs[j])
             except KeyboardInterrupt:
                 raise
             except BaseException as e:  # report and keep the other jobs going

@@ -44,6 +44,9 @@ pub struct EventLoop {
     poll: Poll,
     listeners: Vec<TcpListener>,
     signals: Signals,
+    /// Scratch vectors reused by `handle_pending_writes`.
+    write_batch: Vec<usize>,
+    write_again: Vec<usize>,
 }
 
 /// Resolve a `bind` entry: `-` prefix means "optional" (skip if
@@ -118,6 +121,8 @@ impl EventLoop {
             poll,
             listeners,
             signals,
+            write_batch: Vec::new(),
+            write_again: Vec::new(),
         })
     }
 
@@ -249,18 +254,21 @@ impl EventLoop {
                 Some(s) => s,
                 None => return,
             };
-            let res = if let Some(space) = c.parser.big_arg_space() {
+            let (res, wanted) = if let Some(space) = c.parser.big_arg_space() {
+                let wanted = space.len();
                 let r = sock.read(space);
                 if let Ok(n) = r {
                     c.parser.big_arg_filled(n);
                 }
-                r
+                (r, wanted)
             } else {
-                let r = sock.read(c.qb.spare(IOBUF_LEN));
+                let space = c.qb.spare(IOBUF_LEN);
+                let wanted = space.len();
+                let r = sock.read(space);
                 if let Ok(n) = r {
                     c.qb.commit(n);
                 }
-                r
+                (r, wanted)
             };
             match res {
                 Ok(0) => {
@@ -287,6 +295,13 @@ impl EventLoop {
                         return;
                     }
                     srv.process_input(cid);
+                    // A short read emptied the socket buffer: with edge-triggered
+                    // readiness, data arriving later raises a new event, so the
+                    // extra read that would only return WouldBlock is skipped
+                    // (one syscall less per batch; Redis reads once per event).
+                    if n < wanted {
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -315,9 +330,11 @@ impl EventLoop {
     /// Write replies directly; register WRITABLE only where the socket would
     /// block (Redis's `handleClientsWithPendingWrites`).
     fn handle_pending_writes(&mut self, srv: &mut Server) {
-        let pending = std::mem::take(&mut srv.clients_pending_write);
-        let mut again = Vec::new();
-        for cid in pending {
+        // Swap with a reused vector so the steady state allocates nothing.
+        let mut pending = std::mem::take(&mut self.write_batch);
+        std::mem::swap(&mut pending, &mut srv.clients_pending_write);
+        let mut again = std::mem::take(&mut self.write_again);
+        for &cid in &pending {
             let c = match srv.clients.get_mut(cid) {
                 Some(c) => c,
                 None => continue,
@@ -377,12 +394,16 @@ impl EventLoop {
         }
         // Clients that still have output: retry on the next writable event
         // or, if they stopped at the cap, on the next loop turn.
-        for cid in again {
+        for &cid in &again {
             if let Some(c) = srv.clients.get_mut(cid) {
                 c.flags.pending_write = true;
                 srv.clients_pending_write.push(cid);
             }
         }
+        again.clear();
+        pending.clear();
+        self.write_again = again;
+        self.write_batch = pending;
     }
 
     fn free_closed_clients(&mut self, srv: &mut Server) {

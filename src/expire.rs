@@ -67,16 +67,18 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
     let slow_time_perc = SLOW_TIME_PERC + 2 * effort;
     let acceptable_stale = ACCEPTABLE_STALE - effort;
 
+    // Cheap exit first: the fast cycle runs before every sleep.
+    if kind == CycleType::Fast
+        && !srv.expire_state.timelimit_exit
+        && srv.stats.expired_stale_perc < acceptable_stale as f64
+    {
+        return;
+    }
     let epoch = *srv.expire_state.epoch.get_or_insert_with(Instant::now);
     let start = Instant::now();
     let start_us = start.duration_since(epoch).as_micros() as u64;
 
     if kind == CycleType::Fast {
-        if !srv.expire_state.timelimit_exit
-            && srv.stats.expired_stale_perc < acceptable_stale as f64
-        {
-            return;
-        }
         if start_us < srv.expire_state.last_fast_cycle_us + fast_duration * 2
             && srv.expire_state.last_fast_cycle_us != 0
         {

@@ -524,8 +524,8 @@ impl Server {
             rewrite: None,
         };
         let dirty_before = self.dirty;
-        self.cmd_time_ms = now_ms();
-        let start = Instant::now();
+        let start_us = now_us();
+        self.cmd_time_ms = start_us / 1000;
         let errors_before = ctx.out.errors.len();
         let handler = def.handler;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -539,7 +539,7 @@ impl Server {
             ctx.out
                 .error("ERR internal error while executing the command");
         }
-        let usec = start.elapsed().as_micros() as u64;
+        let usec = (now_us() - start_us).max(0) as u64;
         let failed = ctx.out.errors.len() > errors_before;
         {
             let e = &mut self.commands.entries[id];

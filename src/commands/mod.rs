@@ -7,6 +7,7 @@
 
 pub mod config_cmd;
 pub mod connection;
+pub mod functions;
 pub mod info;
 pub mod keys;
 pub mod server_cmds;
@@ -513,6 +514,12 @@ static OBJECT_SUBS: [CommandDef; 5] = [
     ),
 ];
 
+static FUNCTION_SUBS: [CommandDef; 3] = [
+    cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
+    cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
+    cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
+];
+
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
@@ -584,6 +591,7 @@ pub static TABLE: &[CommandDef] = &[
     cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Handshake with Redis", O1, conn::hello_command),
     cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user", conn::auth_command),
     container("client", "connection", "2.4.0", "A container for client connection commands", container_alone, &CLIENT_SUBS),
+    container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),

@@ -186,11 +186,8 @@ fn set_generic(
         return;
     }
     let val = std::mem::take(&mut ctx.argv[val_idx]);
-    let stored = RObj::string(RStr::from_bytes(val.clone()), lru);
-    db.set(&key, stored, flags & KEEPTTL != 0);
-    srv.dirty += 1;
+    // Propagation needs the value again only when the argv is rewritten.
     if let Some(ms) = when {
-        srv.dbs[ctx.db].set_expire(&key, ms);
         ctx.rewrite_as(vec![
             b"SET".to_vec(),
             key.clone(),
@@ -208,6 +205,15 @@ fn set_generic(
         ctx.rewrite_as(v);
     }
     srv.signal_modified_key(ctx.db, &key);
+    let db = &mut srv.dbs[ctx.db];
+    let stored = RObj::string(RStr::from_bytes(val), lru);
+    if let Some(ms) = when {
+        db.set(&key, stored, false);
+        db.set_expire(&key, ms);
+    } else {
+        db.set_owned(key, stored, flags & KEEPTTL != 0);
+    }
+    srv.dirty += 1;
     if flags & GET == 0 {
         if int_reply {
             ctx.out.int(1);
@@ -215,8 +221,6 @@ fn set_generic(
             ctx.out.ok();
         }
     }
-    ctx.argv[key_idx] = key;
-    ctx.argv[val_idx] = val;
 }
 
 /// SETNX key value

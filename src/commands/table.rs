@@ -195,7 +195,7 @@ pub struct CmdEntry {
     /// `get` or `config|get`.
     pub fullname: String,
     pub parent: Option<CmdId>,
-    subs: HashMap<&'static str, CmdId>,
+    subs: HashMap<&'static str, CmdId, FnvBuild>,
     pub stats: CmdStats,
 }
 
@@ -206,8 +206,29 @@ pub enum LookupError {
 
 pub struct CommandTable {
     pub entries: Vec<CmdEntry>,
-    top: HashMap<&'static str, CmdId>,
+    top: HashMap<&'static str, CmdId, FnvBuild>,
 }
+
+/// FNV-1a: command names are short, trusted strings, so a keyed SipHash
+/// buys nothing on this per-command hot path.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// Longest command name we will try to look up; longer names are unknown.
 const MAX_NAME: usize = 64;
@@ -226,7 +247,7 @@ impl CommandTable {
     pub fn new(defs: &'static [CommandDef]) -> CommandTable {
         let mut t = CommandTable {
             entries: Vec::new(),
-            top: HashMap::new(),
+            top: HashMap::default(),
         };
         for def in defs {
             let id = t.entries.len();
@@ -234,7 +255,7 @@ impl CommandTable {
                 def,
                 fullname: def.name.to_string(),
                 parent: None,
-                subs: HashMap::new(),
+                subs: HashMap::default(),
                 stats: CmdStats::default(),
             });
             t.top.insert(def.name, id);
@@ -244,7 +265,7 @@ impl CommandTable {
                     def: sub,
                     fullname: format!("{}|{}", def.name, sub.name),
                     parent: Some(id),
-                    subs: HashMap::new(),
+                    subs: HashMap::default(),
                     stats: CmdStats::default(),
                 });
                 t.entries[id].subs.insert(sub.name, sid);

@@ -108,6 +108,21 @@ impl Db {
         existed
     }
 
+    /// [`Db::set`] taking the key by value, so a new key is stored without
+    /// copying it (the hot path of SET).
+    pub fn set_owned(&mut self, key: Vec<u8>, obj: RObj, keep_ttl: bool) -> bool {
+        if let Some(slot) = self.dict.get_mut(&key[..]) {
+            *slot = obj;
+            if !keep_ttl && !self.expires.is_empty() {
+                self.expires.remove(&key[..]);
+            }
+            true
+        } else {
+            self.dict.insert(key.into_boxed_slice(), obj);
+            false
+        }
+    }
+
     /// Add a key that is known not to exist.
     pub fn add(&mut self, key: Key, obj: RObj) {
         self.dict.insert(key, obj);
