@@ -318,7 +318,7 @@ impl Server {
                     None => return,
                 };
                 if c.flags.close_after_reply || c.flags.close_asap || self.shutdown_asap {
-                    return;
+                    break;
                 }
                 c.parser.parse(&mut c.qb, &limits)
             };

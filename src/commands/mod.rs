@@ -520,6 +520,15 @@ static FUNCTION_SUBS: [CommandDef; 3] = [
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
 ];
 
+static MEMORY_SUBS: [CommandDef; 6] = [
+    cmd("usage", -3, READONLY, 0, KeyPos { first: 2, last: 2, step: 1 }, "server", "4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.", sv::memory_usage_command),
+    cmd("stats", 2, 0, 0, NO_KEYS, "server", "4.0.0", "Show memory usage details", O1, sv::memory_stats_command),
+    cmd("doctor", 2, 0, 0, NO_KEYS, "server", "4.0.0", "Outputs memory problems report", O1, sv::memory_doctor_command),
+    cmd("malloc-stats", 2, 0, 0, NO_KEYS, "server", "4.0.0", "Show allocator internal stats", "Depends on how much memory is allocated, could be slow", sv::memory_malloc_stats_command),
+    cmd("purge", 2, 0, 0, NO_KEYS, "server", "4.0.0", "Ask the allocator to release memory", "Depends on how much memory is allocated, could be slow", sv::memory_purge_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "4.0.0", "Show helpful text about the different subcommands", O1, sv::memory_help_command),
+];
+
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
@@ -595,6 +604,7 @@ pub static TABLE: &[CommandDef] = &[
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
+    container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),

@@ -506,3 +506,140 @@ fn debug_protocol(ctx: &mut Ctx) {
         _ => out.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
     }
 }
+
+/// Approximate bytes used by a key and its value, in the spirit of Redis's
+/// `objectComputeSize` + key + dict entry (MEMORY USAGE).
+pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj) -> usize {
+    const OBJ_HEADER: usize = 16;
+    const DICT_ENTRY: usize = 24;
+    let value = match &o.value {
+        Value::Str(s) => match s {
+            crate::db::RStr::Int(_) => OBJ_HEADER,
+            crate::db::RStr::Emb(v) => OBJ_HEADER + v.len() + 3,
+            crate::db::RStr::Raw(v) => OBJ_HEADER + v.capacity() + 9,
+        },
+    };
+    value + key.len() + 3 + DICT_ENTRY
+}
+
+/// MEMORY USAGE key [SAMPLES count]
+pub fn memory_usage_command(srv: &mut Server, ctx: &mut Ctx) {
+    let mut j = 3;
+    while j < ctx.argc() {
+        if arg_eq(ctx.arg(j), "samples") && j + 1 < ctx.argc() {
+            match crate::util::numbers::parse_i64(ctx.arg(j + 1)) {
+                Some(n) if n >= 0 => {}
+                Some(_) => {
+                    ctx.out.error(SYNTAX_ERR);
+                    return;
+                }
+                None => {
+                    ctx.out.error(crate::commands::NOT_INT_ERR);
+                    return;
+                }
+            }
+            j += 2;
+        } else {
+            ctx.out.error(SYNTAX_ERR);
+            return;
+        }
+    }
+    let key = ctx.arg(2).to_vec();
+    match srv.lookup_read_notouch(ctx.db, &key) {
+        Some(o) => {
+            let n = key_memory_usage(&key, o);
+            ctx.out.int(n as i64);
+        }
+        None => ctx.out.null(),
+    }
+}
+
+/// MEMORY STATS
+pub fn memory_stats_command(srv: &mut Server, ctx: &mut Ctx) {
+    let used = crate::alloc::used_memory() as i64;
+    let peak = crate::alloc::update_peak() as i64;
+    let startup = srv.startup_memory as i64;
+    let clients: i64 = srv
+        .clients
+        .iter()
+        .map(|(_, c)| (c.qb.capacity() + c.reply.memory()) as i64)
+        .sum();
+    let keys: i64 = srv.dbs.iter().map(|d| d.len() as i64).sum();
+    let dataset = (used - startup - clients).max(0);
+    let dbs: Vec<(usize, i64, i64)> = srv
+        .dbs
+        .iter()
+        .filter(|d| d.len() > 0)
+        .map(|d| (d.id, d.dict.allocated_bytes() as i64, d.expires.allocated_bytes() as i64))
+        .collect();
+    ctx.out.map_len(17 + dbs.len());
+    let kv = |out: &mut crate::resp::reply::ReplyBuf, k: &str, v: i64| {
+        out.bulk(k.as_bytes());
+        out.int(v);
+    };
+    kv(&mut ctx.out, "peak.allocated", peak);
+    kv(&mut ctx.out, "total.allocated", used);
+    kv(&mut ctx.out, "startup.allocated", startup);
+    kv(&mut ctx.out, "replication.backlog", 0);
+    kv(&mut ctx.out, "clients.slaves", 0);
+    kv(&mut ctx.out, "clients.normal", clients);
+    kv(&mut ctx.out, "cluster.links", 0);
+    kv(&mut ctx.out, "aof.buffer", 0);
+    kv(&mut ctx.out, "lua.caches", 0);
+    kv(&mut ctx.out, "functions.caches", 0);
+    for (id, main, exp) in dbs {
+        ctx.out.bulk(format!("db.{}", id).as_bytes());
+        ctx.out.map_len(2);
+        kv(&mut ctx.out, "overhead.hashtable.main", main);
+        kv(&mut ctx.out, "overhead.hashtable.expires", exp);
+    }
+    kv(&mut ctx.out, "overhead.total", startup + clients);
+    kv(&mut ctx.out, "keys.count", keys);
+    kv(&mut ctx.out, "keys.bytes-per-key", if keys > 0 { dataset / keys } else { 0 });
+    kv(&mut ctx.out, "dataset.bytes", dataset);
+    ctx.out.bulk(b"dataset.percentage");
+    ctx.out.double(if used > startup { dataset as f64 * 100.0 / (used - startup) as f64 } else { 0.0 });
+    ctx.out.bulk(b"peak.percentage");
+    ctx.out.double(if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 });
+    kv(&mut ctx.out, "fragmentation", 1);
+}
+
+/// MEMORY DOCTOR
+pub fn memory_doctor_command(_srv: &mut Server, ctx: &mut Ctx) {
+    let text = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.";
+    ctx.out.verbatim(text.as_bytes(), "txt");
+}
+
+/// MEMORY MALLOC-STATS
+pub fn memory_malloc_stats_command(_srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out
+        .verbatim(b"Stats not supported for the current allocator", "txt");
+}
+
+/// MEMORY PURGE
+pub fn memory_purge_command(_srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out.ok();
+}
+
+/// MEMORY HELP
+pub fn memory_help_command(_srv: &mut Server, ctx: &mut Ctx) {
+    reply_help(
+        ctx,
+        &[
+            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+}
