@@ -53,6 +53,8 @@ import time
 
 REF_DEFAULT_CANDIDATES = [
     "tests/compat/redis-7.0.15-external.tsv",
+    # CI and developers have the shared folder beside the repository.
+    "../shared/compat/redis-7.0.15-external.tsv",
     "/work/shared/compat/redis-7.0.15-external.tsv",
 ]
 

@@ -191,6 +191,8 @@ pub struct Server {
     pub pause: Option<Pause>,
     /// CLIENT UNPAUSE was called: release held commands in `before_sleep`.
     pub pending_unpause: bool,
+    /// Last clock reading in µs (start of the next command in a batch).
+    pub clock_us: i64,
 }
 
 /// An active CLIENT PAUSE.
@@ -238,6 +240,7 @@ impl Server {
             startup_memory: 0,
             pause: None,
             pending_unpause: false,
+            clock_us: now_us(),
         }
     }
 
@@ -302,6 +305,7 @@ impl Server {
     /// Run every complete request buffered by client `cid`
     /// (Redis's `processInputBuffer`).
     pub fn process_input(&mut self, cid: usize) {
+        self.clock_us = now_us();
         // A command held back by CLIENT PAUSE runs first, in order.
         if let Some(argv) = self.clients.get_mut(cid).and_then(|c| c.held.take()) {
             if self.must_hold(&argv) {
@@ -524,7 +528,10 @@ impl Server {
             rewrite: None,
         };
         let dirty_before = self.dirty;
-        let start_us = now_us();
+        // One clock read per command: the end of the previous command in
+        // this batch is the start of this one (refreshed per batch in
+        // `process_input`).
+        let start_us = self.clock_us;
         self.cmd_time_ms = start_us / 1000;
         let errors_before = ctx.out.errors.len();
         let handler = def.handler;
@@ -539,7 +546,9 @@ impl Server {
             ctx.out
                 .error("ERR internal error while executing the command");
         }
-        let usec = (now_us() - start_us).max(0) as u64;
+        let end_us = now_us();
+        self.clock_us = end_us;
+        let usec = (end_us - start_us).max(0) as u64;
         let failed = ctx.out.errors.len() > errors_before;
         {
             let e = &mut self.commands.entries[id];

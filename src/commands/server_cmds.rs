@@ -570,7 +570,13 @@ pub fn memory_stats_command(srv: &mut Server, ctx: &mut Ctx) {
         .dbs
         .iter()
         .filter(|d| d.len() > 0)
-        .map(|d| (d.id, d.dict.allocated_bytes() as i64, d.expires.allocated_bytes() as i64))
+        .map(|d| {
+            (
+                d.id,
+                d.dict.allocated_bytes() as i64,
+                d.expires.allocated_bytes() as i64,
+            )
+        })
         .collect();
     ctx.out.map_len(17 + dbs.len());
     let kv = |out: &mut crate::resp::reply::ReplyBuf, k: &str, v: i64| {
@@ -595,12 +601,24 @@ pub fn memory_stats_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     kv(&mut ctx.out, "overhead.total", startup + clients);
     kv(&mut ctx.out, "keys.count", keys);
-    kv(&mut ctx.out, "keys.bytes-per-key", if keys > 0 { dataset / keys } else { 0 });
+    kv(
+        &mut ctx.out,
+        "keys.bytes-per-key",
+        if keys > 0 { dataset / keys } else { 0 },
+    );
     kv(&mut ctx.out, "dataset.bytes", dataset);
     ctx.out.bulk(b"dataset.percentage");
-    ctx.out.double(if used > startup { dataset as f64 * 100.0 / (used - startup) as f64 } else { 0.0 });
+    ctx.out.double(if used > startup {
+        dataset as f64 * 100.0 / (used - startup) as f64
+    } else {
+        0.0
+    });
     ctx.out.bulk(b"peak.percentage");
-    ctx.out.double(if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 });
+    ctx.out.double(if peak > 0 {
+        used as f64 * 100.0 / peak as f64
+    } else {
+        0.0
+    });
     kv(&mut ctx.out, "fragmentation", 1);
 }
 
