@@ -5,11 +5,16 @@
 //! without asking the system allocator. The counter counts requested bytes;
 //! the allocator's own overhead shows up in `used_memory_rss` instead.
 //!
+//! The underlying allocator is jemalloc, as in Redis (same size classes and
+//! fragmentation behaviour, so memory figures compare like with like).
+//!
 //! The server is single-threaded, but a `GlobalAlloc` must be `Sync`, so the
 //! counter is an atomic with relaxed ordering (one uncontended add per
 //! allocation, the same cost Redis pays).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use tikv_jemallocator::Jemalloc as System;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct CountingAlloc;
@@ -60,6 +65,9 @@ unsafe impl GlobalAlloc for CountingAlloc {
 pub fn used_memory() -> usize {
     USED.load(Ordering::Relaxed)
 }
+
+/// INFO's `mem_allocator`.
+pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.0";
 
 /// Highest `used_memory` observed by [`update_peak`].
 pub fn peak_memory() -> usize {

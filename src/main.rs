@@ -32,7 +32,7 @@ Examples:
 
 fn version_line() -> String {
     format!(
-        "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=ferrodis-{}",
+        "Redis server v={} sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ferrodis-{}",
         REDIS_VERSION, FERRODIS_VERSION
     )
 }
