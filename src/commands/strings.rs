@@ -571,9 +571,7 @@ pub fn append_command(srv: &mut Server, ctx: &mut Ctx) {
                 .get_mut(&key[..])
                 .expect("key just looked up");
             let add = &ctx.argv[2];
-            let s = match &mut o.value {
-                Value::Str(s) => s,
-            };
+            let s = o.as_str_mut().expect("type checked above");
             let raw = s.make_raw();
             raw.extend_from_slice(add);
             raw.len()
@@ -590,6 +588,8 @@ pub fn strlen_command(srv: &mut Server, ctx: &mut Ctx) {
     match srv.lookup_read(ctx.db, &key).map(|o| &o.value) {
         None => ctx.out.int(0),
         Some(Value::Str(s)) => ctx.out.int(s.len() as i64),
+        #[allow(unreachable_patterns)]
+        Some(_) => ctx.out.error(WRONGTYPE),
     }
     ctx.argv[1] = key;
 }
@@ -651,9 +651,7 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     let o = srv.dbs[ctx.db].dict.get_mut(&key[..]).expect("key exists");
-    let s = match &mut o.value {
-        Value::Str(s) => s,
-    };
+    let s = o.as_str_mut().expect("type checked above");
     let raw = s.make_raw();
     let off = offset as usize;
     if raw.len() < off + vlen {
@@ -685,6 +683,12 @@ pub fn getrange_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
         Some(Value::Str(s)) => s.to_bytes(),
+        #[allow(unreachable_patterns)]
+        Some(_) => {
+            ctx.out.error(WRONGTYPE);
+            ctx.argv[1] = key;
+            return;
+        }
     };
     let strlen = bytes.len() as i64;
     let (mut start, mut end) = (start, end);

@@ -142,12 +142,16 @@ impl RObj {
     pub fn as_str(&self) -> Option<&RStr> {
         match &self.value {
             Value::Str(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut RStr> {
         match &mut self.value {
             Value::Str(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
         }
     }
 }
