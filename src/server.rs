@@ -715,3 +715,93 @@ pub fn random_hex(len: usize) -> String {
     s.truncate(len);
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A sink that records what would reach replicas and the AOF.
+    struct Recorder(Rc<RefCell<Vec<(usize, Vec<String>)>>>);
+
+    impl PropagationSink for Recorder {
+        fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+            let v = argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            self.0.borrow_mut().push((db, v));
+        }
+    }
+
+    fn setup() -> (Server, usize, Rc<RefCell<Vec<(usize, Vec<String>)>>>) {
+        let mut srv = Server::new(Config::default());
+        let log = Rc::new(RefCell::new(Vec::new()));
+        srv.propagation_sinks.push(Box::new(Recorder(log.clone())));
+        let mut c = Client::new(0, None, now_ms());
+        c.flags.authenticated = true;
+        let cid = srv.add_client(c);
+        (srv, cid, log)
+    }
+
+    /// Feed one inline command through the query buffer, as the event loop
+    /// does after a read, and return the reply bytes.
+    fn run(srv: &mut Server, cid: usize, line: &str) -> Vec<u8> {
+        srv.clients[cid].reply.clear();
+        srv.clients[cid].qb.extend(format!("{}\r\n", line).as_bytes());
+        srv.process_input(cid);
+        srv.clients[cid].reply.contents()
+    }
+
+    #[test]
+    fn writes_propagate_with_absolute_times() {
+        let (mut srv, cid, log) = setup();
+        run(&mut srv, cid, "SET a 1");
+        run(&mut srv, cid, "GET a");
+        run(&mut srv, cid, "SET b 2 EX 100");
+        run(&mut srv, cid, "EXPIRE a 50");
+        run(&mut srv, cid, "SET f 1.5");
+        run(&mut srv, cid, "INCRBYFLOAT f 1");
+        run(&mut srv, cid, "SET nx 1 NX GET");
+        run(&mut srv, cid, "SETNX a 3");
+        let log = log.borrow();
+        assert_eq!(log[0].1, vec!["SET", "a", "1"]);
+        // GET and the refused SETNX propagate nothing.
+        assert_eq!(log.len(), 6);
+        assert_eq!(&log[1].1[..4], &["SET", "b", "2", "PXAT"]);
+        let pxat: i64 = log[1].1[4].parse().unwrap();
+        assert!(pxat > now_ms() + 90_000);
+        assert_eq!(log[2].1[0], "PEXPIREAT");
+        assert_eq!(log[4].1, vec!["SET", "f", "2.5", "KEEPTTL"]);
+        // GET is dropped from the propagated SET, NX kept.
+        assert_eq!(log[5].1, vec!["SET", "nx", "1", "NX"]);
+    }
+
+    #[test]
+    fn lazy_expiry_propagates_del() {
+        let (mut srv, cid, log) = setup();
+        run(&mut srv, cid, "SET k v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(run(&mut srv, cid, "GET k"), b"$-1\r\n");
+        let log = log.borrow();
+        assert_eq!(log.last().unwrap().1, vec!["DEL", "k"]);
+        assert_eq!(srv.stats.expiredkeys, 1);
+    }
+
+    #[test]
+    fn errors_are_counted_per_command() {
+        let (mut srv, cid, _) = setup();
+        assert_eq!(
+            run(&mut srv, cid, "INCR"),
+            b"-ERR wrong number of arguments for 'incr' command\r\n"
+        );
+        run(&mut srv, cid, "SET s x");
+        run(&mut srv, cid, "INCR s");
+        let incr = srv.commands.find(b"incr").unwrap();
+        let st = srv.commands.entries[incr].stats;
+        assert_eq!((st.calls, st.rejected_calls, st.failed_calls), (1, 1, 1));
+        assert_eq!(srv.stats.total_error_replies, 2);
+        assert_eq!(srv.stats.errors.get("ERR"), Some(&2));
+    }
+}
