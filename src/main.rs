@@ -122,6 +122,44 @@ fn init_logging(loglevel: &str, logfile: &str) {
     let _ = b.try_init();
 }
 
+/// Set in the environment of the background copy started by `daemonize`.
+const DAEMON_ENV: &str = "FERRODIS_DAEMONIZED";
+
+/// `daemonize yes`: start a detached copy of this process (same arguments,
+/// stdio on /dev/null, its own process group) and exit, which is what
+/// Redis's fork()+setsid() achieves, without unsafe code.
+fn daemonize(args: &[String], config_file: Option<&str>) {
+    if config_file == Some("-") || args.iter().any(|a| a == "-") {
+        eprintln!(
+            "Can't daemonize when the configuration is read from stdin; running in the foreground."
+        );
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("Can't daemonize: {}", e);
+            std::process::exit(1);
+        }
+    };
+    let spawned = std::process::Command::new(exe)
+        .args(args)
+        .env(DAEMON_ENV, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
+    match spawned {
+        Ok(_) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("Can't daemonize: {}", e);
+            std::process::exit(1);
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // clap handles the fixed flags; everything else is redis-server's
@@ -184,6 +222,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if cfg.daemonize && std::env::var_os(DAEMON_ENV).is_none() {
+        daemonize(&args, config_file.as_deref());
+    }
+    let daemonized = std::env::var_os(DAEMON_ENV).is_some();
     init_logging(&cfg.loglevel_name(), &cfg.logfile);
     log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log::warn!(
@@ -211,11 +253,26 @@ fn main() {
         Ok(el) => el,
         Err(_) => std::process::exit(1),
     };
+    // Like Redis: a pid file when one is configured, or the default one
+    // when running as a daemon.
+    let pidfile = srv
+        .config
+        .pidfile
+        .clone()
+        .or_else(|| daemonized.then(|| "/var/run/redis.pid".to_string()));
+    if let Some(p) = &pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            log::warn!("Failed to write PID file: {}", e);
+        }
+    }
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port);
     log::info!("Server initialized");
     srv.startup_memory = ferrodis::alloc::used_memory();
     log::info!("Ready to accept connections");
     let code = el.run(&mut srv);
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
     std::process::exit(code);
 }

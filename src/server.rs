@@ -749,7 +749,9 @@ mod tests {
     /// does after a read, and return the reply bytes.
     fn run(srv: &mut Server, cid: usize, line: &str) -> Vec<u8> {
         srv.clients[cid].reply.clear();
-        srv.clients[cid].qb.extend(format!("{}\r\n", line).as_bytes());
+        srv.clients[cid]
+            .qb
+            .extend(format!("{}\r\n", line).as_bytes());
         srv.process_input(cid);
         srv.clients[cid].reply.contents()
     }

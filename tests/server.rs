@@ -209,3 +209,56 @@ fn version_flag() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Redis server v=7.0.15"));
 }
+
+#[test]
+fn config_file_and_daemonize_with_pidfile() {
+    let dir = std::env::temp_dir().join(format!("ferrodis-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = common::free_port();
+    let pidfile = dir.join("f.pid");
+    let inc = dir.join("inc.conf");
+    std::fs::write(&inc, "hz 20\n").unwrap();
+    let conf = dir.join("redis.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# comment\nport {}\nsave \"\"\ninclude {}\nmaxmemory 1mb\ndaemonize yes\npidfile {}\n",
+            port,
+            inc.display(),
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .arg(&conf)
+        .status()
+        .expect("run");
+    assert!(status.success(), "the foreground process exits at once");
+    let mut c = None;
+    for _ in 0..200 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            c = Some(Conn::connect(port));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = c.expect("daemon is serving");
+    assert_eq!(c.cmd("CONFIG GET hz"), b"*2\r\n$2\r\nhz\r\n$2\r\n20\r\n");
+    assert_eq!(
+        c.cmd("CONFIG GET maxmemory"),
+        b"*2\r\n$9\r\nmaxmemory\r\n$7\r\n1048576\r\n"
+    );
+    let pid = std::fs::read_to_string(&pidfile).expect("pid file written");
+    assert!(pid.trim().parse::<u32>().is_ok());
+    c.send(&[b"SHUTDOWN"]);
+    assert!(c.is_closed());
+    for _ in 0..100 {
+        if !pidfile.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pidfile.exists(), "pid file removed at shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
