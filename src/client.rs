@@ -33,6 +33,8 @@ pub struct ClientFlags {
     pub authenticated: bool,
     /// Connected over loopback (for protected mode and `local` options).
     pub local: bool,
+    /// A WATCHed key changed: the next EXEC fails (CLIENT_DIRTY_CAS).
+    pub dirty_cas: bool,
 }
 
 pub struct Client {
@@ -66,6 +68,10 @@ pub struct Client {
     pub held: Option<Vec<Vec<u8>>>,
     /// CLIENT REPLY state.
     pub reply_mode: ReplyMode,
+    /// MULTI state: the queued commands (None outside MULTI).
+    pub multi: Option<crate::multi::MultiState>,
+    /// Keys this client WATCHes, as (db, key).
+    pub watched_keys: Vec<(usize, Box<[u8]>)>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -125,12 +131,20 @@ impl Client {
             argv_mem: 0,
             held: None,
             reply_mode: ReplyMode::On,
+            multi: None,
+            watched_keys: Vec::new(),
         }
     }
 
     /// Flags letters as CLIENT LIST shows them.
     pub fn flags_string(&self) -> String {
         let mut s = String::new();
+        if self.multi.is_some() {
+            s.push('x');
+        }
+        if self.flags.dirty_cas {
+            s.push('d');
+        }
         if self.flags.close_after_reply {
             s.push('c');
         }
@@ -158,7 +172,7 @@ impl Client {
         let qbuf_free = self.qb.capacity() - self.qb.len();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -168,9 +182,11 @@ impl Client {
             (now_ms - self.last_interaction_ms) / 1000,
             self.flags_string(),
             self.db,
+            self.multi.as_ref().map_or(-1, |m| m.commands.len() as i64),
             qbuf,
             qbuf_free,
             self.argv_mem,
+            self.multi.as_ref().map_or(0, |m| m.argv_bytes),
             crate::resp::reply::REPLY_CHUNK_BYTES,
             0,
             self.reply.pending().min(crate::resp::reply::REPLY_CHUNK_BYTES),

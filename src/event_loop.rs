@@ -410,6 +410,7 @@ impl EventLoop {
         let list = std::mem::take(&mut srv.clients_to_close);
         for cid in list {
             if srv.clients.contains(cid) {
+                crate::multi::unwatch_all_keys(srv, cid);
                 let mut c = srv.clients.remove(cid);
                 if let Some(mut s) = c.sock.take() {
                     let _ = self.poll.registry().deregister(&mut s);

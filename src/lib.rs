@@ -22,6 +22,7 @@
 //! | [`db::keyspace`] | databases, lazy expiry | `db.c` |
 //! | [`db::value`] | values and their encodings | `object.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
+//! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
@@ -40,6 +41,7 @@ pub mod config;
 pub mod db;
 pub mod event_loop;
 pub mod expire;
+pub mod multi;
 pub mod resp;
 pub mod server;
 pub mod util;

@@ -193,6 +193,12 @@ pub struct Server {
     pub pending_unpause: bool,
     /// Last clock reading in µs (start of the next command in a batch).
     pub clock_us: i64,
+    /// WATCHed keys of every client (see multi.rs).
+    pub watched: crate::multi::WatchMap,
+    /// An EXEC is running: propagation is buffered to be wrapped in
+    /// MULTI/EXEC.
+    pub in_exec: bool,
+    pub exec_propagated: Vec<(usize, Vec<Vec<u8>>)>,
 }
 
 /// An active CLIENT PAUSE.
@@ -241,6 +247,9 @@ impl Server {
             pause: None,
             pending_unpause: false,
             clock_us: now_us(),
+            watched: Default::default(),
+            in_exec: false,
+            exec_propagated: Vec::new(),
         }
     }
 
@@ -431,11 +440,22 @@ impl Server {
 
     /// A key was modified (Redis's `signalModifiedKey`): the hook for WATCH
     /// and client-side caching invalidation.
-    pub fn signal_modified_key(&mut self, _db: usize, _key: &[u8]) {}
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        crate::multi::touch_watched_key(self, db, key);
+    }
 
-    /// A database (or all, with `None`) was flushed (Redis's
-    /// `signalFlushedDb`).
-    pub fn signal_flushed_db(&mut self, _db: Option<usize>) {}
+    /// A database (or all, with `None`) is about to be flushed (Redis's
+    /// `signalFlushedDb`): call before the data goes.
+    pub fn signal_flushed_db(&mut self, db: Option<usize>) {
+        match db {
+            Some(d) => crate::multi::touch_all_watched_keys_in_db(self, d, None),
+            None => {
+                for d in 0..self.dbs.len() {
+                    crate::multi::touch_all_watched_keys_in_db(self, d, None);
+                }
+            }
+        }
+    }
 
     /// Whether small integers may be shared objects (OBJECT REFCOUNT shows
     /// them as such): not when an LRU/LFU maxmemory policy needs per-object
@@ -454,11 +474,20 @@ impl Server {
 
     /// Reply with an error before execution (Redis's `rejectCommand`).
     fn reject(&mut self, cid: usize, cmd: Option<CmdId>, msg: &str) {
+        crate::multi::flag_transaction(self, cid);
+        let mut msg = msg.to_string();
         if let Some(id) = cmd {
             self.commands.entries[id].stats.rejected_calls += 1;
+            // A rejected EXEC aborts the transaction (execCommandAbort).
+            if self.commands.entries[id].def.name == "exec" && crate::multi::in_multi(self, cid) {
+                crate::multi::discard_transaction(self, cid);
+                let reason = msg.strip_prefix("ERR ").unwrap_or(&msg).to_string();
+                let reason = reason.strip_prefix('-').unwrap_or(&reason).to_string();
+                msg = format!("EXECABORT Transaction discarded because of: {}", reason);
+            }
         }
         let c = &mut self.clients[cid];
-        c.reply.error(msg);
+        c.reply.error(&msg);
         let errs = std::mem::take(&mut c.reply.errors);
         self.count_errors(errs);
     }
@@ -495,6 +524,46 @@ impl Server {
                 self.reject(cid, Some(id), "NOAUTH Authentication required.");
                 return;
             }
+        }
+        // maxmemory: refuse commands that may grow memory once over the
+        // limit (Redis's OOM check in processCommand; key eviction will
+        // make room first once eviction policies are implemented). EXEC is
+        // judged by the commands it queued.
+        if self.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > self.config.maxmemory {
+            let denyoom = if def.name == "exec" {
+                self.clients[cid].multi.as_ref().is_some_and(|m| {
+                    m.commands
+                        .iter()
+                        .any(|(q, _)| self.commands.entries[*q].def.flags & table::DENYOOM != 0)
+                })
+            } else {
+                def.flags & table::DENYOOM != 0
+            };
+            if denyoom {
+                self.reject(
+                    cid,
+                    Some(id),
+                    "OOM command not allowed when used memory > 'maxmemory'.",
+                );
+                return;
+            }
+        }
+        if crate::multi::in_multi(self, cid)
+            && !matches!(
+                def.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        {
+            if def.flags & table::NO_MULTI != 0 {
+                self.reject(
+                    cid,
+                    Some(id),
+                    "ERR Command not allowed inside a transaction",
+                );
+                return;
+            }
+            crate::multi::queue_command(self, cid, id, argv);
+            return;
         }
         self.call(cid, id, argv);
     }
@@ -606,6 +675,12 @@ impl Server {
 
     /// Send a command to every propagation sink.
     pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if self.in_exec {
+            if !self.propagation_sinks.is_empty() {
+                self.exec_propagated.push((db, argv.to_vec()));
+            }
+            return;
+        }
         for s in self.propagation_sinks.iter_mut() {
             s.feed(db, argv);
         }
@@ -627,6 +702,7 @@ impl Server {
     /// A key was removed because its TTL passed (lazily or actively).
     pub fn key_expired(&mut self, db: usize, key: Key) {
         self.stats.expiredkeys += 1;
+        self.signal_modified_key(db, &key);
         if !self.propagation_sinks.is_empty() {
             self.propagate(db, &[b"DEL".to_vec(), key.to_vec()]);
         }
@@ -778,6 +854,21 @@ mod tests {
         assert_eq!(log[4].1, vec!["SET", "f", "2.5", "KEEPTTL"]);
         // GET is dropped from the propagated SET, NX kept.
         assert_eq!(log[5].1, vec!["SET", "nx", "1", "NX"]);
+    }
+
+    #[test]
+    fn exec_propagates_wrapped_in_multi() {
+        let (mut srv, cid, log) = setup();
+        run(&mut srv, cid, "MULTI");
+        run(&mut srv, cid, "SET x 1");
+        run(&mut srv, cid, "GET x");
+        run(&mut srv, cid, "SET y 2");
+        assert_eq!(
+            run(&mut srv, cid, "EXEC"),
+            b"*3\r\n+OK\r\n$1\r\n1\r\n+OK\r\n"
+        );
+        let names: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
+        assert_eq!(names, vec!["MULTI", "SET x 1", "SET y 2", "EXEC"]);
     }
 
     #[test]

@@ -262,3 +262,37 @@ fn config_file_and_daemonize_with_pidfile() {
     assert!(!pidfile.exists(), "pid file removed at shutdown");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn watch_is_invalidated_by_other_clients_expiry_and_flush() {
+    let s = start_ferrodis(&[]);
+    let mut a = Conn::connect(s.port);
+    let mut b = Conn::connect(s.port);
+    // Another client's write aborts the transaction.
+    a.cmd("SET w 1");
+    a.cmd("WATCH w");
+    b.cmd("SET w 2");
+    a.cmd("MULTI");
+    a.cmd("SET w 3");
+    assert_eq!(a.cmd("EXEC"), b"*-1\r\n");
+    assert_eq!(a.cmd("GET w"), b"$1\r\n2\r\n");
+    // Expiry after WATCH aborts too.
+    a.cmd("SET e 1 PX 20");
+    a.cmd("WATCH e");
+    std::thread::sleep(Duration::from_millis(40));
+    a.cmd("MULTI");
+    a.cmd("PING");
+    assert_eq!(a.cmd("EXEC"), b"*-1\r\n");
+    // FLUSHALL from another client touches watched keys that existed.
+    a.cmd("SET f 1");
+    a.cmd("WATCH f");
+    b.cmd("FLUSHALL");
+    a.cmd("MULTI");
+    a.cmd("PING");
+    assert_eq!(a.cmd("EXEC"), b"*-1\r\n");
+    // An untouched watch lets EXEC run.
+    a.cmd("WATCH quiet");
+    a.cmd("MULTI");
+    a.cmd("SET quiet 1");
+    assert_eq!(a.cmd("EXEC"), b"*1\r\n+OK\r\n");
+}

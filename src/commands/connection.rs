@@ -35,6 +35,7 @@ pub fn quit_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// RESET: back to a fresh connection's state.
 pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
+    crate::multi::discard_transaction(srv, ctx.cid);
     let c = &mut srv.clients[ctx.cid];
     c.name = None;
     c.resp = 2;

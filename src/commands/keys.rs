@@ -353,6 +353,8 @@ pub fn swapdb_command(srv: &mut Server, ctx: &mut Ctx) {
         None => return,
     };
     if a != b {
+        crate::multi::touch_all_watched_keys_in_db(srv, a, Some(b));
+        crate::multi::touch_all_watched_keys_in_db(srv, b, Some(a));
         srv.dbs.swap(a, b);
         srv.dbs[a].id = a;
         srv.dbs[b].id = b;
@@ -379,9 +381,9 @@ pub fn flushdb_command(srv: &mut Server, ctx: &mut Ctx) {
     if !flush_flags(ctx) {
         return;
     }
+    srv.signal_flushed_db(Some(ctx.db));
     let n = srv.dbs[ctx.db].flush();
     srv.dirty += n as u64;
-    srv.signal_flushed_db(Some(ctx.db));
     ctx.out.ok();
 }
 
@@ -390,12 +392,12 @@ pub fn flushall_command(srv: &mut Server, ctx: &mut Ctx) {
     if !flush_flags(ctx) {
         return;
     }
+    srv.signal_flushed_db(None);
     let mut n = 0;
     for db in srv.dbs.iter_mut() {
         n += db.flush();
     }
     srv.dirty += n as u64 + 1;
-    srv.signal_flushed_db(None);
     ctx.out.ok();
 }
 

@@ -703,6 +703,12 @@ pub static TABLE: &[CommandDef] = &[
     cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Handshake with Redis", O1, conn::hello_command),
     cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user", conn::auth_command),
     container("client", "connection", "2.4.0", "A container for client connection commands", container_alone, &CLIENT_SUBS),
+    // Transactions (multi.c)
+    cmd("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Mark the start of a transaction block", O1, crate::multi::multi_command),
+    cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction", crate::multi::exec_command),
+    cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands", crate::multi::discard_command),
+    cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, KALL, "transactions", "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.", crate::multi::watch_command),
+    cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.2.0", "Forget about all watched keys", O1, crate::multi::unwatch_command),
     container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
