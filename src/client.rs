@@ -72,6 +72,12 @@ pub struct Client {
     pub multi: Option<crate::multi::MultiState>,
     /// Keys this client WATCHes, as (db, key).
     pub watched_keys: Vec<(usize, Box<[u8]>)>,
+    /// Pub/sub subscriptions, in subscription order.
+    pub sub_channels: Vec<Vec<u8>>,
+    pub sub_patterns: Vec<Vec<u8>>,
+    pub sub_shard: Vec<Vec<u8>>,
+    /// Since when the output buffer has been over the soft limit.
+    pub obuf_soft_limit_since_ms: Option<i64>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -133,12 +139,24 @@ impl Client {
             reply_mode: ReplyMode::On,
             multi: None,
             watched_keys: Vec::new(),
+            sub_channels: Vec::new(),
+            sub_patterns: Vec::new(),
+            sub_shard: Vec::new(),
+            obuf_soft_limit_since_ms: None,
         }
+    }
+
+    /// Subscribed to any channel, pattern or shard channel (CLIENT_PUBSUB).
+    pub fn is_subscribed(&self) -> bool {
+        !self.sub_channels.is_empty() || !self.sub_patterns.is_empty() || !self.sub_shard.is_empty()
     }
 
     /// Flags letters as CLIENT LIST shows them.
     pub fn flags_string(&self) -> String {
         let mut s = String::new();
+        if self.is_subscribed() {
+            s.push('P');
+        }
         if self.multi.is_some() {
             s.push('x');
         }
@@ -172,7 +190,7 @@ impl Client {
         let qbuf_free = self.qb.capacity() - self.qb.len();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -182,6 +200,9 @@ impl Client {
             (now_ms - self.last_interaction_ms) / 1000,
             self.flags_string(),
             self.db,
+            self.sub_channels.len(),
+            self.sub_patterns.len(),
+            self.sub_shard.len(),
             self.multi.as_ref().map_or(-1, |m| m.commands.len() as i64),
             qbuf,
             qbuf_free,

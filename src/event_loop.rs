@@ -411,6 +411,7 @@ impl EventLoop {
         for cid in list {
             if srv.clients.contains(cid) {
                 crate::multi::unwatch_all_keys(srv, cid);
+                crate::pubsub::unsubscribe_all_silently(srv, cid);
                 let mut c = srv.clients.remove(cid);
                 if let Some(mut s) = c.sock.take() {
                     let _ = self.poll.registry().deregister(&mut s);

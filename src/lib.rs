@@ -23,6 +23,7 @@
 //! | [`db::value`] | values and their encodings | `object.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
+//! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
@@ -42,6 +43,7 @@ pub mod db;
 pub mod event_loop;
 pub mod expire;
 pub mod multi;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod util;

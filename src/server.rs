@@ -67,6 +67,9 @@ pub struct Ctx {
     /// Replacement argv(s) to propagate instead of `argv` (Redis's
     /// `rewriteClientCommandVector` / `alsoPropagate`).
     pub rewrite: Option<Vec<Vec<Vec<u8>>>>,
+    /// Propagate even though the dataset did not change (PUBLISH; Redis's
+    /// `forceCommandPropagation`).
+    pub force_propagate: bool,
 }
 
 impl Ctx {
@@ -199,6 +202,12 @@ pub struct Server {
     /// MULTI/EXEC.
     pub in_exec: bool,
     pub exec_propagated: Vec<(usize, Vec<Vec<u8>>)>,
+    /// Pub/sub: channel -> subscribers, in subscription order.
+    pub pubsub_channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    /// Sharded pub/sub channels (SSUBSCRIBE).
+    pub pubsubshard_channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    /// Pattern subscriptions: (pattern, subscribers).
+    pub pubsub_patterns: Vec<(Vec<u8>, Vec<usize>)>,
 }
 
 /// An active CLIENT PAUSE.
@@ -250,6 +259,9 @@ impl Server {
             watched: Default::default(),
             in_exec: false,
             exec_propagated: Vec::new(),
+            pubsub_channels: Default::default(),
+            pubsubshard_channels: Default::default(),
+            pubsub_patterns: Vec::new(),
         }
     }
 
@@ -366,6 +378,47 @@ impl Server {
         self.mark_pending_write(cid);
     }
 
+    /// Enforce `client-output-buffer-limit` for one client (Redis's
+    /// `checkClientOutputBufferLimits` + `closeClientOnOutputBufferLimitReached`):
+    /// over the hard limit, or over the soft limit for longer than its
+    /// seconds, the client is closed and the event logged.
+    pub fn check_output_limits(&mut self, cid: usize) {
+        let now = self.cmd_time_ms.max(self.clock_us / 1000);
+        let c = match self.clients.get_mut(cid) {
+            Some(c) => c,
+            None => return,
+        };
+        if c.flags.close_asap || c.sock.is_none() {
+            return;
+        }
+        let class = if c.is_subscribed() {
+            crate::config::ClientClass::Pubsub
+        } else {
+            crate::config::ClientClass::Normal
+        };
+        let lim = &self.config.client_output_buffer_limit[class as usize];
+        let used = c.reply.memory() as u64;
+        let hard = lim.hard_limit_bytes > 0 && used >= lim.hard_limit_bytes;
+        let mut soft = false;
+        if lim.soft_limit_bytes > 0 && used >= lim.soft_limit_bytes {
+            match c.obuf_soft_limit_since_ms {
+                None => c.obuf_soft_limit_since_ms = Some(now),
+                Some(since) => soft = now - since > lim.soft_limit_seconds as i64 * 1000,
+            }
+        } else {
+            c.obuf_soft_limit_since_ms = None;
+        }
+        if hard || soft {
+            log::warn!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.id,
+                c.addr
+            );
+            c.reply.clear();
+            self.close_client_async(cid);
+        }
+    }
+
     /// Whether CLIENT PAUSE holds this command back (Redis postpones paused
     /// clients' commands until the pause ends).
     fn must_hold(&self, argv: &[Vec<u8>]) -> bool {
@@ -436,6 +489,15 @@ impl Server {
     pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
         let now = self.cmd_time_ms;
         self.dbs[db].lookup(key, now)
+    }
+
+    /// Emit a keyspace notification (Redis's `notifyKeyspaceEvent`); a no-op
+    /// unless `notify-keyspace-events` enables `class`.
+    #[inline]
+    pub fn notify(&mut self, ctx: &mut Ctx, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.config.notify_keyspace_events & class != 0 {
+            crate::pubsub::notify_keyspace_event(self, Some(ctx), class, event, key, db);
+        }
     }
 
     /// A key was modified (Redis's `signalModifiedKey`): the hook for WATCH
@@ -548,6 +610,20 @@ impl Server {
                 return;
             }
         }
+        {
+            let c = &self.clients[cid];
+            if c.resp == 2
+                && c.is_subscribed()
+                && !crate::pubsub::allowed_in_resp2_subscribed(def.name)
+            {
+                let msg = format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    self.commands.entries[id].fullname
+                );
+                self.reject(cid, Some(id), &msg);
+                return;
+            }
+        }
         if crate::multi::in_multi(self, cid)
             && !matches!(
                 def.name,
@@ -577,16 +653,14 @@ impl Server {
             // CLIENT REPLY OFF/SKIP: the handler writes into a scratch
             // buffer that is dropped afterwards.
             let silenced = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);
-            let mut out = if silenced {
-                ReplyBuf::new()
-            } else {
-                std::mem::take(&mut c.reply)
-            };
+            let mut out = std::mem::take(&mut c.reply);
+            out.suppress = silenced;
             out.resp = c.resp;
             (out, c.db, silenced)
         };
         // Keep the original argv for propagation only when someone listens.
-        let want_prop = def.flags & table::WRITE != 0 && !self.propagation_sinks.is_empty();
+        let want_prop = def.flags & (table::WRITE | table::MAY_REPLICATE) != 0
+            && !self.propagation_sinks.is_empty();
         let orig = if want_prop { Some(argv.clone()) } else { None };
         let mut ctx = Ctx {
             argv,
@@ -595,6 +669,7 @@ impl Server {
             db,
             cmd: id,
             rewrite: None,
+            force_propagate: false,
         };
         let dirty_before = self.dirty;
         // One clock read per command: the end of the previous command in
@@ -634,7 +709,7 @@ impl Server {
         // Lazy-expired keys seen during the command propagate as DEL first.
         self.drain_lazy_expired();
         if let Some(orig) = orig {
-            if self.dirty > dirty_before {
+            if self.dirty > dirty_before || ctx.force_propagate {
                 match ctx.rewrite.take() {
                     Some(list) => {
                         for a in list {
@@ -647,20 +722,14 @@ impl Server {
         }
 
         if let Some(c) = self.clients.get_mut(cid) {
-            if silenced {
-                // CLIENT REPLY ON run while silenced still answers OK.
-                if c.reply_mode == ReplyMode::On {
-                    c.reply.append(&mut ctx.out);
-                }
-            } else {
-                // The handler may have appended to the client's buffer
-                // directly (it was empty); keep order: ctx output first.
-                if !c.reply.is_empty() {
-                    let mut later = std::mem::take(&mut c.reply);
-                    ctx.out.append(&mut later);
-                }
-                c.reply = ctx.out;
+            ctx.out.suppress = false;
+            // The handler may have appended to the client's buffer
+            // directly (it was empty); keep order: ctx output first.
+            if !c.reply.is_empty() {
+                let mut later = std::mem::take(&mut c.reply);
+                ctx.out.append(&mut later);
             }
+            c.reply = ctx.out;
             c.reply_mode = match c.reply_mode {
                 ReplyMode::Skip if silenced => ReplyMode::On,
                 ReplyMode::SkipNext => ReplyMode::Skip,
@@ -670,6 +739,10 @@ impl Server {
             c.last_cmd.clear();
             c.last_cmd.push_str(&self.commands.entries[id].fullname);
             c.argv_mem = 0;
+            // Big replies count against client-output-buffer-limit too.
+            if c.reply.pending() > crate::resp::reply::REPLY_CHUNK_BYTES {
+                self.check_output_limits(cid);
+            }
         }
     }
 
@@ -702,6 +775,16 @@ impl Server {
     /// A key was removed because its TTL passed (lazily or actively).
     pub fn key_expired(&mut self, db: usize, key: Key) {
         self.stats.expiredkeys += 1;
+        if self.config.notify_keyspace_events & crate::config::NOTIFY_EXPIRED != 0 {
+            crate::pubsub::notify_keyspace_event(
+                self,
+                None,
+                crate::config::NOTIFY_EXPIRED,
+                "expired",
+                &key,
+                db,
+            );
+        }
         self.signal_modified_key(db, &key);
         if !self.propagation_sinks.is_empty() {
             self.propagate(db, &[b"DEL".to_vec(), key.to_vec()]);

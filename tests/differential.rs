@@ -396,3 +396,20 @@ fn transactions() {
         "EXEC",
     ]);
 }
+
+#[test]
+fn pubsub_replies() {
+    compare(&[
+        "PUBLISH nobody hello",
+        "PUBSUB NUMSUB a b",
+        "PUBSUB NUMPAT",
+        "PUBSUB CHANNELS",
+        "PUBSUB FOO",
+        "PUBSUB CHANNELS a b",
+        "SPUBLISH ch msg",
+        "PUBSUB SHARDNUMSUB ch",
+        "UNSUBSCRIBE",
+        "PUNSUBSCRIBE",
+        "SUNSUBSCRIBE",
+    ]);
+}

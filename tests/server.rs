@@ -296,3 +296,104 @@ fn watch_is_invalidated_by_other_clients_expiry_and_flush() {
     a.cmd("SET quiet 1");
     assert_eq!(a.cmd("EXEC"), b"*1\r\n+OK\r\n");
 }
+
+#[test]
+fn pubsub_delivery_patterns_and_resp2_restrictions() {
+    let s = start_ferrodis(&[]);
+    let mut sub = Conn::connect(s.port);
+    let mut publ = Conn::connect(s.port);
+    assert_eq!(
+        sub.cmd("SUBSCRIBE news"),
+        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    sub.send(&[b"PSUBSCRIBE", b"n*"]);
+    assert_eq!(
+        sub.read_reply(),
+        b"*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n"
+    );
+    assert_eq!(publ.cmd("PUBLISH news hi"), b":2\r\n");
+    assert_eq!(
+        sub.read_reply(),
+        b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        sub.read_reply(),
+        b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        sub.cmd("GET x"),
+        b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n".to_vec()
+    );
+    assert_eq!(sub.cmd("PING"), b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    assert_eq!(
+        publ.cmd("PUBSUB NUMSUB news"),
+        b"*2\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    drop(sub);
+    // A closed subscriber is removed from the channel.
+    let mut n = Vec::new();
+    for _ in 0..50 {
+        n = publ.cmd("PUBSUB NUMSUB news");
+        if n == b"*2\r\n$4\r\nnews\r\n:0\r\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(n, b"*2\r\n$4\r\nnews\r\n:0\r\n");
+}
+
+#[test]
+fn thousand_subscribers_get_every_message_in_order() {
+    let s = start_ferrodis(&["--maxclients", "2000"]);
+    let mut subs: Vec<Conn> = (0..1000).map(|_| Conn::connect(s.port)).collect();
+    for c in subs.iter_mut() {
+        c.send(&[b"SUBSCRIBE", b"fan"]);
+    }
+    for c in subs.iter_mut() {
+        c.read_reply();
+    }
+    let mut publ = Conn::connect(s.port);
+    for i in 0..20 {
+        let msg = format!("m{}", i);
+        assert_eq!(
+            publ.cmd_args(&[b"PUBLISH", b"fan", msg.as_bytes()]),
+            b":1000\r\n"
+        );
+    }
+    for c in subs.iter_mut() {
+        for i in 0..20 {
+            let msg = format!("m{}", i);
+            let expected = format!(
+                "*3\r\n$7\r\nmessage\r\n$3\r\nfan\r\n${}\r\n{}\r\n",
+                msg.len(),
+                msg
+            );
+            assert_eq!(c.read_reply(), expected.into_bytes());
+        }
+    }
+}
+
+#[test]
+fn slow_subscriber_is_disconnected_at_the_hard_limit() {
+    let s = start_ferrodis(&["--client-output-buffer-limit", "pubsub 1mb 512kb 60"]);
+    // A subscriber that never reads.
+    let mut slow = Conn::connect(s.port);
+    slow.send(&[b"SUBSCRIBE", b"flood"]);
+    let mut publ = Conn::connect(s.port);
+    let mut other = Conn::connect(s.port);
+    let payload = vec![b'x'; 64 * 1024];
+    let mut receivers = b":1\r\n".to_vec();
+    for _ in 0..400 {
+        receivers = publ.cmd_args(&[b"PUBLISH", b"flood", &payload]);
+        if receivers == b":0\r\n" {
+            break;
+        }
+        // Other clients keep being served meanwhile.
+        assert_eq!(other.cmd("PING"), b"+PONG\r\n");
+    }
+    assert_eq!(receivers, b":0\r\n", "the slow subscriber was dropped");
+    assert_eq!(
+        other.cmd("PUBSUB NUMSUB flood"),
+        b"*2\r\n$5\r\nflood\r\n:0\r\n"
+    );
+}

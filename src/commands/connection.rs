@@ -5,13 +5,23 @@ use crate::commands::{arg_eq, parse_i64_arg, reply_help, SYNTAX_ERR};
 use crate::server::{Ctx, Server, REDIS_VERSION};
 
 /// PING [message]
-pub fn ping_command(_srv: &mut Server, ctx: &mut Ctx) {
+pub fn ping_command(srv: &mut Server, ctx: &mut Ctx) {
     if ctx.argc() > 2 {
         ctx.out
             .error("ERR wrong number of arguments for 'ping' command");
         return;
     }
-    if ctx.argc() == 1 {
+    if ctx.out.resp == 2 && srv.clients[ctx.cid].is_subscribed() {
+        // Subscriber mode (RESP2): a pong "message".
+        ctx.out.array_len(2);
+        ctx.out.bulk(b"pong");
+        let m = if ctx.argc() == 1 {
+            Vec::new()
+        } else {
+            ctx.arg(1).to_vec()
+        };
+        ctx.out.bulk(&m);
+    } else if ctx.argc() == 1 {
         ctx.out.raw(b"+PONG\r\n");
     } else {
         let m = std::mem::take(&mut ctx.argv[1]);
@@ -36,6 +46,7 @@ pub fn quit_command(srv: &mut Server, ctx: &mut Ctx) {
 /// RESET: back to a fresh connection's state.
 pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
     crate::multi::discard_transaction(srv, ctx.cid);
+    crate::pubsub::unsubscribe_all_silently(srv, ctx.cid);
     let c = &mut srv.clients[ctx.cid];
     c.name = None;
     c.resp = 2;
@@ -476,6 +487,7 @@ pub fn client_reply_command(srv: &mut Server, ctx: &mut Ctx) {
     let c = &mut srv.clients[ctx.cid];
     if arg_eq(&mode, "on") {
         c.reply_mode = crate::client::ReplyMode::On;
+        ctx.out.suppress = false;
         ctx.out.ok();
     } else if arg_eq(&mode, "off") {
         c.reply_mode = crate::client::ReplyMode::Off;

@@ -9,10 +9,9 @@ use crate::commands::{arg_eq, reply_help};
 use crate::server::{Ctx, Server};
 
 /// FUNCTION FLUSH [ASYNC|SYNC]
-pub fn function_flush_command(_srv: &mut Server, ctx: &mut Ctx) {
+pub fn function_flush_command(srv: &mut Server, ctx: &mut Ctx) {
     if ctx.argc() > 3 {
-        ctx.out
-            .error("ERR wrong number of arguments for 'function|flush' command");
+        crate::pubsub::subcommand_syntax_error(ctx, "FUNCTION");
         return;
     }
     if ctx.argc() == 3 && !arg_eq(ctx.arg(2), "sync") && !arg_eq(ctx.arg(2), "async") {
@@ -20,6 +19,7 @@ pub fn function_flush_command(_srv: &mut Server, ctx: &mut Ctx) {
             .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
+    srv.dirty += 1;
     ctx.out.ok();
 }
 

@@ -4,6 +4,7 @@
 //! PERSIST, TOUCH, OBJECT.
 
 use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW};
 use crate::db::{Db, RStr, Value};
 use crate::server::{Ctx, Server};
 use crate::util::glob::string_match;
@@ -18,6 +19,8 @@ pub fn del_command(srv: &mut Server, ctx: &mut Ctx) {
         let db = &mut srv.dbs[ctx.db];
         db.expire_if_needed(&key, now);
         if db.delete(&key).is_some() {
+            let dbi = ctx.db;
+            srv.notify(ctx, NOTIFY_GENERIC, "del", &key, dbi);
             srv.signal_modified_key(ctx.db, &key);
             srv.dirty += 1;
             deleted += 1;
@@ -211,6 +214,10 @@ fn rename_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     }
     srv.signal_modified_key(ctx.db, &src);
     srv.signal_modified_key(ctx.db, &dst);
+    let dbi = ctx.db;
+    srv.notify(ctx, NOTIFY_NEW, "new", &dst, dbi);
+    srv.notify(ctx, NOTIFY_GENERIC, "rename_from", &src, dbi);
+    srv.notify(ctx, NOTIFY_GENERIC, "rename_to", &dst, dbi);
     srv.dirty += 1;
     if nx {
         ctx.out.int(1);
@@ -275,6 +282,10 @@ pub fn move_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     srv.signal_modified_key(ctx.db, &key);
     srv.signal_modified_key(dst, &key);
+    let dbi = ctx.db;
+    srv.notify(ctx, NOTIFY_NEW, "new", &key, dst);
+    srv.notify(ctx, NOTIFY_GENERIC, "move_from", &key, dbi);
+    srv.notify(ctx, NOTIFY_GENERIC, "move_to", &key, dst);
     srv.dirty += 1;
     ctx.out.int(1);
 }
@@ -328,6 +339,8 @@ pub fn copy_command(srv: &mut Server, ctx: &mut Ctx) {
         srv.dbs[dst_db].set_expire(&newkey, when);
     }
     srv.signal_modified_key(dst_db, &newkey);
+    srv.notify(ctx, NOTIFY_NEW, "new", &newkey, dst_db);
+    srv.notify(ctx, NOTIFY_GENERIC, "copy_to", &newkey, dst_db);
     srv.dirty += 1;
     ctx.out.int(1);
 }
@@ -485,6 +498,9 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         v[2] = when.to_string().into_bytes();
         ctx.rewrite_as(v);
     }
+    let dbi = ctx.db;
+    let event = if when <= now { "del" } else { "expire" };
+    srv.notify(ctx, NOTIFY_GENERIC, event, &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.int(1);
@@ -559,6 +575,8 @@ pub fn persist_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     if db.remove_expire(&key) {
+        let dbi = ctx.db;
+        srv.notify(ctx, NOTIFY_GENERIC, "persist", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
         ctx.out.int(1);

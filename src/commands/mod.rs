@@ -5,6 +5,7 @@
 //! COMMAND INFO/DOCS/COUNT/LIST and INFO commandstats all read it. One
 //! module per command family, named after the Redis file it mirrors.
 
+pub mod bitops;
 pub mod config_cmd;
 pub mod connection;
 pub mod functions;
@@ -632,6 +633,15 @@ static MEMORY_SUBS: [CommandDef; 6] = [
     ),
 ];
 
+static PUBSUB_SUBS: [CommandDef; 6] = [
+    cmd("channels", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", crate::pubsub::pubsub_channels_command),
+    cmd("numsub", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", crate::pubsub::pubsub_numsub_command),
+    cmd("numpat", 2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", O1, crate::pubsub::pubsub_numpat_command),
+    cmd("shardchannels", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", crate::pubsub::pubsub_shardchannels_command),
+    cmd("shardnumsub", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", crate::pubsub::pubsub_shardnumsub_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "pubsub", "6.2.0", "Show helpful text about the different subcommands", O1, crate::pubsub::pubsub_help_command),
+];
+
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
@@ -667,6 +677,14 @@ pub static TABLE: &[CommandDef] = &[
     cmd("getrange", 4, READONLY, ACL_STRING, K1, "string", "2.4.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
     cmd("substr", 4, READONLY, ACL_STRING, K1, "string", "1.0.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
     cmd("lcs", -3, READONLY, ACL_STRING, K12, "string", "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively", s::lcs_command),
+    // Bitmaps (bitops.c)
+    cmd("setbit", 4, WRITE | DENYOOM, ACL_BITMAP, K1, "bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key", O1, bitops::setbit_command),
+    cmd("getbit", 3, READONLY | FAST, ACL_BITMAP, K1, "bitmap", "2.2.0", "Returns the bit value at offset in the string value stored at key", O1, bitops::getbit_command),
+    cmd("bitcount", -2, READONLY, ACL_BITMAP, K1, "bitmap", "2.6.0", "Count set bits in a string", "O(N)", bitops::bitcount_command),
+    cmd("bitpos", -3, READONLY, ACL_BITMAP, K1, "bitmap", "2.8.7", "Find first bit set or clear in a string", "O(N)", bitops::bitpos_command),
+    cmd("bitop", -4, WRITE | DENYOOM, ACL_BITMAP, KeyPos { first: 2, last: -1, step: 1 }, "bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)", bitops::bitop_command),
+    cmd("bitfield", -2, WRITE | DENYOOM, ACL_BITMAP, K1, "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified", bitops::bitfield_command),
+    cmd("bitfield_ro", -2, READONLY | FAST, ACL_BITMAP, K1, "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified", bitops::bitfield_ro_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),
@@ -703,6 +721,16 @@ pub static TABLE: &[CommandDef] = &[
     cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Handshake with Redis", O1, conn::hello_command),
     cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user", conn::auth_command),
     container("client", "connection", "2.4.0", "A container for client connection commands", container_alone, &CLIENT_SUBS),
+    // Pub/Sub (pubsub.c)
+    cmd("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.0.0", "Listen for messages published to the given channels", "O(N) where N is the number of channels to subscribe to.", crate::pubsub::subscribe_command),
+    cmd("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.0.0", "Stop listening for messages posted to the given channels", "O(N) where N is the number of clients already subscribed to a channel.", crate::pubsub::unsubscribe_command),
+    cmd("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.", crate::pubsub::psubscribe_command),
+    cmd("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "pubsub", "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", crate::pubsub::punsubscribe_command),
+    cmd("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, 0, NO_KEYS, "pubsub", "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", crate::pubsub::publish_command),
+    cmd("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, KALL, "pubsub", "7.0.0", "Listen for messages published to the given shard channels", "O(N) where N is the number of shard channels to subscribe to.", crate::pubsub::ssubscribe_command),
+    cmd("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, KALL, "pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel.", crate::pubsub::sunsubscribe_command),
+    cmd("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, K1, "pubsub", "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel.", crate::pubsub::spublish_command),
+    container("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands", container_alone, &PUBSUB_SUBS),
     // Transactions (multi.c)
     cmd("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Mark the start of a transaction block", O1, crate::multi::multi_command),
     cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction", crate::multi::exec_command),

@@ -9,6 +9,7 @@
 //! `SET key value KEEPTTL` so replicas never redo float arithmetic.
 
 use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING};
 use crate::db::value::EMBSTR_SIZE_LIMIT;
 use crate::db::{RObj, RStr, Value};
 use crate::server::{Ctx, Server};
@@ -205,15 +206,29 @@ fn set_generic(
         ctx.rewrite_as(v);
     }
     srv.signal_modified_key(ctx.db, &key);
-    let db = &mut srv.dbs[ctx.db];
+    let dbi = ctx.db;
+    // The key is moved into the dict; keep a copy only when notifications
+    // need it (not on the hot path).
+    let key_copy = (srv.config.notify_keyspace_events != 0).then(|| key.clone());
+    let db = &mut srv.dbs[dbi];
     let stored = RObj::string(RStr::from_bytes(val), lru);
-    if let Some(ms) = when {
-        db.set(&key, stored, false);
+    let existed = if let Some(ms) = when {
+        let e = db.set(&key, stored, false);
         db.set_expire(&key, ms);
+        e
     } else {
-        db.set_owned(key, stored, flags & KEEPTTL != 0);
-    }
+        db.set_owned(key, stored, flags & KEEPTTL != 0)
+    };
     srv.dirty += 1;
+    if let Some(k) = key_copy {
+        if !existed {
+            srv.notify(ctx, NOTIFY_NEW, "new", &k, dbi);
+        }
+        srv.notify(ctx, NOTIFY_STRING, "set", &k, dbi);
+        if when.is_some() {
+            srv.notify(ctx, NOTIFY_GENERIC, "expire", &k, dbi);
+        }
+    }
     if flags & GET == 0 {
         if int_reply {
             ctx.out.int(1);
@@ -286,10 +301,27 @@ pub fn getex_command(srv: &mut Server, ctx: &mut Ctx) {
                 ms.to_string().into_bytes(),
             ]);
         }
+        let dbi = ctx.db;
+        let deleted = matches!(
+            ctx.rewrite
+                .as_ref()
+                .and_then(|r| r.first())
+                .map(|a| a[0].as_slice()),
+            Some(b"DEL") | Some(b"UNLINK")
+        );
+        srv.notify(
+            ctx,
+            NOTIFY_GENERIC,
+            if deleted { "del" } else { "expire" },
+            &key,
+            dbi,
+        );
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
     } else if flags & PERSIST != 0 && srv.dbs[ctx.db].remove_expire(&key) {
         ctx.rewrite_as(vec![b"PERSIST".to_vec(), key.clone()]);
+        let dbi = ctx.db;
+        srv.notify(ctx, NOTIFY_GENERIC, "persist", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
     }
@@ -302,6 +334,8 @@ pub fn getdel_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     if srv.dbs[ctx.db].delete(&key).is_some() {
+        let dbi = ctx.db;
+        srv.notify(ctx, NOTIFY_GENERIC, "del", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
     }
@@ -315,11 +349,16 @@ pub fn getset_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     let lru = srv.new_obj_lru();
     let val = ctx.arg(2).to_vec();
-    srv.dbs[ctx.db].set(
+    let existed = srv.dbs[ctx.db].set(
         &key,
         RObj::string(RStr::from_bytes(val.clone()), lru),
         false,
     );
+    let dbi = ctx.db;
+    if !existed {
+        srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+    }
+    srv.notify(ctx, NOTIFY_STRING, "set", &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.rewrite_as(vec![b"SET".to_vec(), key, val]);
@@ -361,12 +400,17 @@ fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     let lru = srv.new_obj_lru();
     for i in (1..ctx.argc()).step_by(2) {
         let val = ctx.argv[i + 1].clone();
-        srv.dbs[ctx.db].set(
+        let existed = srv.dbs[ctx.db].set(
             &ctx.argv[i],
             RObj::string(RStr::from_bytes(val), lru),
             false,
         );
         let key = std::mem::take(&mut ctx.argv[i]);
+        let dbi = ctx.db;
+        if !existed {
+            srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+        }
+        srv.notify(ctx, NOTIFY_STRING, "set", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);
         ctx.argv[i] = key;
     }
@@ -393,6 +437,7 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
     let key = std::mem::take(&mut ctx.argv[1]);
     let lru = srv.new_obj_lru();
     let now = srv.cmd_time_ms;
+    let mut created = false;
     let db = &mut srv.dbs[ctx.db];
     let result = match db.lookup(&key, now) {
         Some(o) => {
@@ -439,9 +484,15 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
                 key.clone().into_boxed_slice(),
                 RObj::string(RStr::Int(incr), lru),
             );
+            created = true;
             incr
         }
     };
+    let dbi = ctx.db;
+    if created {
+        srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+    }
+    srv.notify(ctx, NOTIFY_STRING, "incrby", &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.int(result);
@@ -520,7 +571,12 @@ pub fn incrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
     } else {
         RStr::Raw(bytes.clone())
     };
-    srv.dbs[ctx.db].set(&key, RObj::string(stored, lru), true);
+    let existed = srv.dbs[ctx.db].set(&key, RObj::string(stored, lru), true);
+    let dbi = ctx.db;
+    if !existed {
+        srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+    }
+    srv.notify(ctx, NOTIFY_STRING, "incrbyfloat", &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.bulk(&bytes);
@@ -577,6 +633,11 @@ pub fn append_command(srv: &mut Server, ctx: &mut Ctx) {
             raw.len()
         }
     };
+    let dbi = ctx.db;
+    if cur_len.is_none() {
+        srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+    }
+    srv.notify(ctx, NOTIFY_STRING, "append", &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.int(total as i64);
@@ -633,6 +694,9 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
             key.clone().into_boxed_slice(),
             RObj::string(RStr::Raw(buf), lru),
         );
+        let dbi = ctx.db;
+        srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);
+        srv.notify(ctx, NOTIFY_STRING, "setrange", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);
         srv.dirty += 1;
         ctx.out.int(len as i64);
@@ -659,6 +723,8 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     raw[off..off + vlen].copy_from_slice(&ctx.argv[3]);
     let len = raw.len();
+    let dbi = ctx.db;
+    srv.notify(ctx, NOTIFY_STRING, "setrange", &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;
     ctx.out.int(len as i64);

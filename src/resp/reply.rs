@@ -66,6 +66,11 @@ pub struct ReplyBuf {
     /// Number of error replies appended since the counter was last taken
     /// (feeds `total_error_replies` and the errorstats section of INFO).
     pub errors: Vec<String>,
+    /// CLIENT REPLY OFF/SKIP: ordinary replies are dropped, pushes
+    /// (pub/sub messages, subscribe notices) still go out.
+    pub suppress: bool,
+    /// Inside `begin_push`/`end_push`.
+    pushing: bool,
 }
 
 impl ReplyBuf {
@@ -111,9 +116,22 @@ impl ReplyBuf {
         self.chunks.back_mut().expect("chunk present")
     }
 
+    /// Mark the start of an out-of-band message that must be delivered even
+    /// under CLIENT REPLY OFF (Redis's CLIENT_PUSHING).
+    pub fn begin_push(&mut self) {
+        self.pushing = true;
+    }
+
+    pub fn end_push(&mut self) {
+        self.pushing = false;
+    }
+
     /// Append raw protocol bytes.
     #[inline]
     pub fn raw(&mut self, bytes: &[u8]) {
+        if self.suppress && !self.pushing {
+            return;
+        }
         self.pending += bytes.len();
         if bytes.len() > REPLY_CHUNK_BYTES {
             // Big payload: fill the current chunk, then one exact chunk.
@@ -163,6 +181,9 @@ impl ReplyBuf {
         let msg = msg.strip_prefix('-').unwrap_or(msg);
         let code = msg.split(' ').next().unwrap_or("ERR").to_string();
         self.errors.push(code);
+        if self.suppress && !self.pushing {
+            return;
+        }
         let mut v = Vec::with_capacity(msg.len() + 3);
         v.push(b'-');
         v.extend(
