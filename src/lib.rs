@@ -22,6 +22,7 @@
 //! | [`db::keyspace`] | databases, lazy expiry | `db.c` |
 //! | [`db::value`] | values and their encodings | `object.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
+//! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
@@ -41,6 +42,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod multi;
 pub mod pubsub;

@@ -103,6 +103,7 @@ pub struct Stats {
     pub numconnections: u64,
     pub rejected_conn: u64,
     pub expiredkeys: u64,
+    pub evictedkeys: u64,
     pub expired_stale_perc: f64,
     pub expired_time_cap_reached_count: u64,
     pub expire_cycle_time_used_us: u64,
@@ -208,6 +209,8 @@ pub struct Server {
     pub pubsubshard_channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
     /// Pattern subscriptions: (pattern, subscribers).
     pub pubsub_patterns: Vec<(Vec<u8>, Vec<usize>)>,
+    /// Eviction pool (see evict.rs).
+    pub eviction: crate::evict::EvictionState,
 }
 
 /// An active CLIENT PAUSE.
@@ -262,6 +265,7 @@ impl Server {
             pubsub_channels: Default::default(),
             pubsubshard_channels: Default::default(),
             pubsub_patterns: Vec::new(),
+            eviction: Default::default(),
         }
     }
 
@@ -591,7 +595,10 @@ impl Server {
         // limit (Redis's OOM check in processCommand; key eviction will
         // make room first once eviction policies are implemented). EXEC is
         // judged by the commands it queued.
-        if self.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > self.config.maxmemory {
+        if self.config.maxmemory > 0
+            && crate::alloc::used_memory() as u64 > self.config.maxmemory
+            && crate::evict::perform_evictions(self) == crate::evict::EvictResult::Fail
+        {
             let denyoom = if def.name == "exec" {
                 self.clients[cid].multi.as_ref().is_some_and(|m| {
                     m.commands
@@ -810,6 +817,11 @@ impl Server {
             self.stats.inst_net_out.track(nout, now);
         }
         self.check_unpause(false);
+        // Keep evicting in the background when a previous pass ran out of
+        // time (Redis's evictionTimeProc).
+        if self.config.maxmemory > 0 {
+            crate::evict::perform_evictions(self);
+        }
         self.clients_cron(now);
         self.databases_cron(now);
     }

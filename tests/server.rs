@@ -397,3 +397,41 @@ fn slow_subscriber_is_disconnected_at_the_hard_limit() {
         b"*2\r\n$5\r\nflood\r\n:0\r\n"
     );
 }
+
+#[test]
+fn maxmemory_evicts_or_refuses_by_policy() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    let val = vec![b'v'; 1024];
+    // noeviction: writes are refused once over the limit, reads still work.
+    c.cmd("CONFIG SET maxmemory-policy noeviction");
+    c.cmd("CONFIG SET maxmemory 1");
+    assert_eq!(
+        c.cmd_args(&[b"SET", b"k", &val]),
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+    );
+    assert_eq!(c.cmd("GET k"), b"$-1\r\n");
+    c.cmd("CONFIG SET maxmemory 0");
+    // allkeys-lru: old keys make room for new ones.
+    for i in 0..3000 {
+        let k = format!("key:{}", i);
+        c.cmd_args(&[b"SET", k.as_bytes(), &val]);
+    }
+    assert_eq!(c.cmd("DBSIZE"), b":3000\r\n");
+    c.cmd("CONFIG SET maxmemory-policy allkeys-lru");
+    c.cmd("CONFIG SET maxmemory 2mb");
+    for i in 3000..6000 {
+        let k = format!("key:{}", i);
+        assert_eq!(c.cmd_args(&[b"SET", k.as_bytes(), &val]), b"+OK\r\n");
+    }
+    let dbsize = String::from_utf8(c.cmd("DBSIZE")).unwrap();
+    let n: i64 = dbsize.trim_start_matches(':').trim().parse().unwrap();
+    assert!(n < 6000 && n > 0, "keys were evicted: {}", n);
+    let info = String::from_utf8(c.cmd("INFO stats")).unwrap();
+    assert!(!info.contains("evicted_keys:0\r\n"), "evicted_keys counted");
+    // volatile-lru with no volatile keys cannot free anything.
+    c.cmd("CONFIG SET maxmemory-policy volatile-lru");
+    c.cmd("CONFIG SET maxmemory 1");
+    assert!(c.cmd_args(&[b"SET", b"x", &val]).starts_with(b"-OOM"));
+    c.cmd("CONFIG SET maxmemory 0");
+}

@@ -37,6 +37,10 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
             if !changed.is_empty() {
                 srv.apply_config();
             }
+            // Like Redis's maxmemory apply function: start evicting now.
+            if changed.contains(&"maxmemory") || changed.contains(&"maxmemory-policy") {
+                crate::evict::perform_evictions(srv);
+            }
             ctx.out.ok();
         }
         Err(e) => ctx.out.error(&e),
