@@ -186,8 +186,8 @@ impl Client {
             .reply
             .memory()
             .saturating_sub(crate::resp::reply::REPLY_CHUNK_BYTES.min(self.reply.memory()));
-        let qbuf = self.qb.len();
-        let qbuf_free = self.qb.capacity() - self.qb.len();
+        let qbuf = self.qb.used();
+        let qbuf_free = self.qb.capacity() - self.qb.used();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",

@@ -42,7 +42,6 @@ const MAX_WRITE_PER_EVENT: usize = 64 * 1024;
 
 pub struct EventLoop {
     poll: Poll,
-    listeners: Vec<TcpListener>,
     signals: Signals,
     /// Scratch vectors reused by `handle_pending_writes`.
     write_batch: Vec<usize>,
@@ -85,32 +84,18 @@ impl EventLoop {
     /// Bind every configured address and prepare the poller.
     pub fn new(srv: &mut Server) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
-        let mut listeners = Vec::new();
+        srv.registry = Some(poll.registry().try_clone()?);
         let port = srv.config.port;
-        if port != 0 {
-            for (addr, optional) in bind_addrs(&srv.config.bind, port) {
-                match bind_listener(addr, srv.config.tcp_backlog as i32) {
-                    Ok(mut l) => {
-                        poll.registry().register(
-                            &mut l,
-                            Token(LISTENER_BASE + listeners.len()),
-                            Interest::READABLE,
-                        )?;
-                        listeners.push(l);
-                    }
-                    Err(e) if optional && is_unavailable(&e) => {
-                        log::debug!("Skipping optional bind address {}: {}", addr, e);
-                    }
-                    Err(e) => {
-                        log::warn!(
-                            "Warning: Could not create server TCP listening socket {}: {}",
-                            addr,
-                            e
-                        );
-                        log::warn!("Failed listening on port {} (TCP), aborting.", port);
-                        return Err(e);
-                    }
-                }
+        match open_listeners(
+            poll.registry(),
+            &srv.config.bind,
+            port,
+            srv.config.tcp_backlog,
+        ) {
+            Ok(l) => srv.listeners = l,
+            Err(e) => {
+                log::warn!("Failed listening on port {} (TCP), aborting.", port);
+                return Err(e);
             }
         }
         srv.port = port;
@@ -119,7 +104,6 @@ impl EventLoop {
             .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
         Ok(EventLoop {
             poll,
-            listeners,
             signals,
             write_batch: Vec::new(),
             write_again: Vec::new(),
@@ -190,7 +174,11 @@ impl EventLoop {
 
     fn accept(&mut self, srv: &mut Server, idx: usize) {
         loop {
-            let (sock, _addr) = match self.listeners[idx].accept() {
+            let accepted = match srv.listeners.get(idx) {
+                Some(l) => l.accept(),
+                None => return,
+            };
+            let (sock, _addr) = match accepted {
                 Ok(s) => s,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -412,6 +400,7 @@ impl EventLoop {
             if srv.clients.contains(cid) {
                 crate::multi::unwatch_all_keys(srv, cid);
                 crate::pubsub::unsubscribe_all_silently(srv, cid);
+                srv.monitors.retain(|&m| m != cid);
                 let mut c = srv.clients.remove(cid);
                 if let Some(mut s) = c.sock.take() {
                     let _ = self.poll.registry().deregister(&mut s);
@@ -431,11 +420,90 @@ impl EventLoop {
             srv.close_client_async(cid);
         }
         self.free_closed_clients(srv);
-        for l in self.listeners.iter_mut() {
+        for l in srv.listeners.iter_mut() {
             let _ = self.poll.registry().deregister(l);
         }
-        self.listeners.clear();
+        srv.listeners.clear();
         log::warn!("Redis is now ready to exit, bye bye...");
+    }
+}
+
+/// Bind one listener per `bind` address on `port` and register them with
+/// listener tokens. All or nothing: on error, nothing stays bound.
+fn open_listeners(
+    registry: &mio::Registry,
+    binds: &[String],
+    port: u16,
+    backlog: u32,
+) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    if port == 0 {
+        return Ok(listeners);
+    }
+    for (addr, optional) in bind_addrs(binds, port) {
+        match bind_listener(addr, backlog as i32) {
+            Ok(mut l) => {
+                registry.register(
+                    &mut l,
+                    Token(LISTENER_BASE + listeners.len()),
+                    Interest::READABLE,
+                )?;
+                listeners.push(l);
+            }
+            Err(e) if optional && is_unavailable(&e) => {
+                log::debug!("Skipping optional bind address {}: {}", addr, e);
+            }
+            Err(e) => {
+                log::warn!(
+                    "Warning: Could not create server TCP listening socket {}: {}",
+                    addr,
+                    e
+                );
+                for mut l in listeners {
+                    let _ = registry.deregister(&mut l);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+/// CONFIG SET port/bind: listen on the new addresses, then close the old
+/// listeners (Redis's `changeListenPort` / `changeBindAddr`). On failure
+/// the old listeners stay in place.
+pub fn rebind_listeners(
+    srv: &mut Server,
+    old_binds: &[String],
+    old_port: u16,
+) -> Result<(), String> {
+    if srv.config.bind == old_binds && srv.config.port == old_port {
+        return Ok(());
+    }
+    let registry = match &srv.registry {
+        Some(r) => r,
+        None => return Ok(()),
+    };
+    // Close the old sockets first so the same addresses can be bound again
+    // (e.g. a port change on the same interfaces); if the new ones fail,
+    // listen on the old addresses again.
+    for mut l in std::mem::take(&mut srv.listeners) {
+        let _ = registry.deregister(&mut l);
+    }
+    let backlog = srv.config.tcp_backlog;
+    match open_listeners(registry, &srv.config.bind, srv.config.port, backlog) {
+        Ok(new) => {
+            srv.listeners = new;
+            srv.port = srv.config.port;
+            Ok(())
+        }
+        Err(e) => {
+            match open_listeners(registry, old_binds, old_port, backlog) {
+                Ok(l) => srv.listeners = l,
+                Err(e2) => log::warn!("Failed to restore the previous listeners: {}", e2),
+            }
+            Err(e.to_string())
+        }
     }
 }
 

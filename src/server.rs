@@ -70,6 +70,8 @@ pub struct Ctx {
     /// Propagate even though the dataset did not change (PUBLISH; Redis's
     /// `forceCommandPropagation`).
     pub force_propagate: bool,
+    /// Argument positions to show as "(redacted)" to MONITOR (passwords).
+    pub redact: Vec<usize>,
 }
 
 impl Ctx {
@@ -211,6 +213,12 @@ pub struct Server {
     pub pubsub_patterns: Vec<(Vec<u8>, Vec<usize>)>,
     /// Eviction pool (see evict.rs).
     pub eviction: crate::evict::EvictionState,
+    /// Slab keys of MONITOR clients.
+    pub monitors: Vec<usize>,
+    /// TCP listeners (owned here so CONFIG SET port/bind can rebind) and a
+    /// handle on the poller's registry for that.
+    pub listeners: Vec<mio::net::TcpListener>,
+    pub registry: Option<mio::Registry>,
 }
 
 /// An active CLIENT PAUSE.
@@ -266,6 +274,9 @@ impl Server {
             pubsubshard_channels: Default::default(),
             pubsub_patterns: Vec::new(),
             eviction: Default::default(),
+            monitors: Vec::new(),
+            listeners: Vec::new(),
+            registry: None,
         }
     }
 
@@ -539,7 +550,7 @@ impl Server {
     }
 
     /// Reply with an error before execution (Redis's `rejectCommand`).
-    fn reject(&mut self, cid: usize, cmd: Option<CmdId>, msg: &str) {
+    fn reject(&mut self, cid: usize, cmd: Option<CmdId>, msg: &str, argv: &[Vec<u8>]) {
         crate::multi::flag_transaction(self, cid);
         let mut msg = msg.to_string();
         if let Some(id) = cmd {
@@ -550,6 +561,12 @@ impl Server {
                 let reason = msg.strip_prefix("ERR ").unwrap_or(&msg).to_string();
                 let reason = reason.strip_prefix('-').unwrap_or(&reason).to_string();
                 msg = format!("EXECABORT Transaction discarded because of: {}", reason);
+                // MONITOR sees the EXEC that closes the aborted transaction.
+                if !self.monitors.is_empty() {
+                    let db = self.clients[cid].db;
+                    let t = now_us();
+                    self.feed_monitors(cid, db, argv, &[], t);
+                }
             }
         }
         let c = &mut self.clients[cid];
@@ -564,12 +581,12 @@ impl Server {
         let id = match self.commands.lookup(&argv) {
             Ok(id) => id,
             Err(LookupError::Unknown(msg)) => {
-                self.reject(cid, None, &msg);
+                self.reject(cid, None, &msg, &argv);
                 return;
             }
         };
         if let Err(msg) = self.commands.check_arity(id, argv.len()) {
-            self.reject(cid, Some(id), &msg);
+            self.reject(cid, Some(id), &msg, &argv);
             return;
         }
         let def = self.commands.entries[id].def;
@@ -579,7 +596,7 @@ impl Server {
                 self.clients[cid].flags.local,
             );
             if !allowed {
-                self.reject(cid, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+                self.reject(cid, Some(id), "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", &argv);
                 return;
             }
         }
@@ -587,7 +604,7 @@ impl Server {
             if self.config.requirepass.is_none() {
                 self.clients[cid].flags.authenticated = true;
             } else {
-                self.reject(cid, Some(id), "NOAUTH Authentication required.");
+                self.reject(cid, Some(id), "NOAUTH Authentication required.", &argv);
                 return;
             }
         }
@@ -613,6 +630,7 @@ impl Server {
                     cid,
                     Some(id),
                     "OOM command not allowed when used memory > 'maxmemory'.",
+                    &argv,
                 );
                 return;
             }
@@ -627,7 +645,7 @@ impl Server {
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                     self.commands.entries[id].fullname
                 );
-                self.reject(cid, Some(id), &msg);
+                self.reject(cid, Some(id), &msg, &argv);
                 return;
             }
         }
@@ -642,6 +660,7 @@ impl Server {
                     cid,
                     Some(id),
                     "ERR Command not allowed inside a transaction",
+                    &argv,
                 );
                 return;
             }
@@ -657,6 +676,9 @@ impl Server {
         let (out, db, silenced) = {
             let c = &mut self.clients[cid];
             c.argv_mem = argv.iter().map(|a| a.len()).sum();
+            // Like Redis, `cmd=` in CLIENT LIST names the running command.
+            c.last_cmd.clear();
+            c.last_cmd.push_str(&self.commands.entries[id].fullname);
             // CLIENT REPLY OFF/SKIP: the handler writes into a scratch
             // buffer that is dropped afterwards.
             let silenced = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);
@@ -668,7 +690,13 @@ impl Server {
         // Keep the original argv for propagation only when someone listens.
         let want_prop = def.flags & (table::WRITE | table::MAY_REPLICATE) != 0
             && !self.propagation_sinks.is_empty();
-        let orig = if want_prop { Some(argv.clone()) } else { None };
+        let want_monitor =
+            !self.monitors.is_empty() && def.flags & (table::SKIP_MONITOR | table::ADMIN) == 0;
+        let orig = if want_prop || want_monitor {
+            Some(argv.clone())
+        } else {
+            None
+        };
         let mut ctx = Ctx {
             argv,
             out,
@@ -677,6 +705,7 @@ impl Server {
             cmd: id,
             rewrite: None,
             force_propagate: false,
+            redact: Vec::new(),
         };
         let dirty_before = self.dirty;
         // One clock read per command: the end of the previous command in
@@ -715,7 +744,11 @@ impl Server {
 
         // Lazy-expired keys seen during the command propagate as DEL first.
         self.drain_lazy_expired();
-        if let Some(orig) = orig {
+        if let (true, Some(orig)) = (want_monitor, &orig) {
+            let db_now = self.clients.get(cid).map_or(ctx.db, |_| ctx.db);
+            self.feed_monitors(cid, db_now, orig, &ctx.redact, start_us);
+        }
+        if let (true, Some(orig)) = (want_prop, orig) {
             if self.dirty > dirty_before || ctx.force_propagate {
                 match ctx.rewrite.take() {
                     Some(list) => {
@@ -743,12 +776,53 @@ impl Server {
                 m => m,
             };
             c.db = ctx.db;
-            c.last_cmd.clear();
-            c.last_cmd.push_str(&self.commands.entries[id].fullname);
             c.argv_mem = 0;
             // Big replies count against client-output-buffer-limit too.
             if c.reply.pending() > crate::resp::reply::REPLY_CHUNK_BYTES {
                 self.check_output_limits(cid);
+            }
+        }
+    }
+
+    /// Show an executed command to MONITOR clients (Redis's
+    /// `replicationFeedMonitors`): `+<sec>.<usec> [<db> <addr>] "arg" ...`.
+    pub fn feed_monitors(
+        &mut self,
+        cid: usize,
+        db: usize,
+        argv: &[Vec<u8>],
+        redact: &[usize],
+        time_us: i64,
+    ) {
+        let addr = self
+            .clients
+            .get(cid)
+            .map(|c| c.addr.clone())
+            .unwrap_or_default();
+        let mut line = format!(
+            "{}.{:06} [{} {}]",
+            time_us / 1_000_000,
+            time_us % 1_000_000,
+            db,
+            addr
+        );
+        for (i, a) in argv.iter().enumerate() {
+            line.push(' ');
+            if redact.contains(&i) {
+                line.push_str("\"(redacted)\"");
+            } else {
+                line.push_str(&crate::config::repr_bytes(a));
+            }
+        }
+        let monitors = self.monitors.clone();
+        for m in monitors {
+            if let Some(c) = self.clients.get_mut(m) {
+                c.reply.resp = c.resp;
+                c.reply.begin_push();
+                c.reply.status(&line);
+                c.reply.end_push();
+                self.mark_pending_write(m);
+                self.check_output_limits(m);
             }
         }
     }

@@ -32,8 +32,26 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
         client_is_local: srv.clients[ctx.cid].flags.local,
         loading: false,
     };
+    let backup = srv.config.clone();
     match srv.config.set_with(&pairs, set_ctx) {
         Ok(changed) => {
+            // Side effects that can fail: restore the previous config and
+            // report it like Redis's apply functions do.
+            if changed.contains(&"port") || changed.contains(&"bind") {
+                let (old_binds, old_port) = (backup.bind.clone(), backup.port);
+                if let Err(e) = crate::event_loop::rebind_listeners(srv, &old_binds, old_port) {
+                    let (name, reason) = if changed.contains(&"port") {
+                        ("port", "Unable to listen on this port. Check server logs.")
+                    } else {
+                        ("bind", "Failed to bind to specified addresses.")
+                    };
+                    log::warn!("CONFIG SET {} failed: {}", name, e);
+                    srv.config = backup;
+                    ctx.out
+                        .error(&crate::config::config_set_error(name, reason));
+                    return;
+                }
+            }
             if !changed.is_empty() {
                 srv.apply_config();
             }

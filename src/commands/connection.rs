@@ -75,6 +75,7 @@ pub fn auth_command(srv: &mut Server, ctx: &mut Ctx) {
         ctx.out.error(SYNTAX_ERR);
         return;
     }
+    ctx.redact = (1..ctx.argc()).collect();
     let (user, pass) = if ctx.argc() == 2 {
         if srv.config.requirepass.is_none() {
             ctx.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
@@ -131,6 +132,7 @@ pub fn hello_command(srv: &mut Server, ctx: &mut Ctx) {
         let more = ctx.argc() - 1 - j;
         let opt = ctx.arg(j).to_vec();
         if arg_eq(&opt, "auth") && more >= 2 {
+            ctx.redact.extend([j + 1, j + 2]);
             let (u, p) = (ctx.arg(j + 1).to_vec(), ctx.arg(j + 2).to_vec());
             if !authenticate(srv, ctx.cid, &u, &p) {
                 ctx.out
@@ -398,6 +400,13 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
             } else if arg_eq(&opt, "laddr") {
                 laddr = Some(String::from_utf8_lossy(&val).into_owned());
             } else if arg_eq(&opt, "user") {
+                if val != b"default" {
+                    ctx.out.error(&format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(&val)
+                    ));
+                    return;
+                }
                 user = Some(val);
             } else if arg_eq(&opt, "skipme") {
                 if arg_eq(&val, "yes") {

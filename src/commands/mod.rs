@@ -743,6 +743,7 @@ pub static TABLE: &[CommandDef] = &[
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
     container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
+    cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "1.0.0", "Listen for all requests received by the server in real time", "", sv::monitor_command),
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", sv::shutdown_command),

@@ -661,3 +661,12 @@ pub fn memory_help_command(_srv: &mut Server, ctx: &mut Ctx) {
         ],
     );
 }
+
+/// MONITOR: stream every executed command to this connection.
+pub fn monitor_command(srv: &mut Server, ctx: &mut Ctx) {
+    if srv.monitors.contains(&ctx.cid) {
+        return;
+    }
+    srv.monitors.push(ctx.cid);
+    ctx.out.ok();
+}

@@ -96,12 +96,16 @@ impl QueryBuf {
         self.commit(bytes.len());
     }
 
+    /// Mark `n` pending bytes as parsed. The space is reclaimed before the
+    /// next read (`spare`), so during a batch `used()` still counts the
+    /// requests being executed, as Redis's `qbuf` does.
     fn consume(&mut self, n: usize) {
-        self.start += n;
-        if self.start >= self.end {
-            self.start = 0;
-            self.end = 0;
-        }
+        self.start = (self.start + n).min(self.end);
+    }
+
+    /// Bytes held, parsed or not (`qbuf` in CLIENT LIST).
+    pub fn used(&self) -> usize {
+        self.end
     }
 
     /// Release memory when the buffer grew large and is now idle
