@@ -3,6 +3,7 @@
 
 pub mod dict;
 pub mod keyspace;
+pub mod listpack;
 pub mod value;
 
 pub use keyspace::{Db, Key};
