@@ -123,7 +123,6 @@ fn get_generic(srv: &mut Server, ctx: &mut Ctx, key: &[u8]) -> bool {
                 reply_str(&mut ctx.out, s);
                 true
             }
-            #[allow(unreachable_patterns)]
             _ => {
                 ctx.out.error(WRONGTYPE);
                 false
@@ -333,7 +332,6 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
         let key = std::mem::take(&mut ctx.argv[i]);
         match srv.lookup_read(ctx.db, &key).map(|o| &o.value) {
             Some(Value::Str(s)) => reply_str(&mut ctx.out, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.out.null(),
         }
         ctx.argv[i] = key;
@@ -406,7 +404,6 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
                         None
                     }
                 }
-                #[allow(unreachable_patterns)]
                 _ => {
                     ctx.out.error(WRONGTYPE);
                     ctx.argv[1] = key;
@@ -588,7 +585,6 @@ pub fn strlen_command(srv: &mut Server, ctx: &mut Ctx) {
     match srv.lookup_read(ctx.db, &key).map(|o| &o.value) {
         None => ctx.out.int(0),
         Some(Value::Str(s)) => ctx.out.int(s.len() as i64),
-        #[allow(unreachable_patterns)]
         Some(_) => ctx.out.error(WRONGTYPE),
     }
     ctx.argv[1] = key;
@@ -683,7 +679,6 @@ pub fn getrange_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
         Some(Value::Str(s)) => s.to_bytes(),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.out.error(WRONGTYPE);
             ctx.argv[1] = key;
