@@ -398,6 +398,22 @@ impl Server {
     /// Look a key up for reading: lazy expiry, hit/miss statistics, and the
     /// LRU/LFU access update (Redis's `lookupKeyRead`).
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        self.lookup_touch(db, key, true)
+    }
+
+    /// Look a key up for writing: lazy expiry and the LRU/LFU access
+    /// update, but no hit/miss statistics (Redis's `lookupKeyWrite`).
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        self.lookup_touch(db, key, false)
+    }
+
+    /// The body of Redis's `lookupKey`: expire, count (reads only), touch.
+    fn lookup_touch(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        count_stats: bool,
+    ) -> Option<&mut crate::db::RObj> {
         let now = self.cmd_time_ms;
         let lru = self.lru_clock();
         let lfu = self.config.maxmemory_policy.is_lfu();
@@ -406,7 +422,9 @@ impl Server {
         let Server { dbs, stats, .. } = self;
         match dbs[db].lookup(key, now) {
             Some(o) => {
-                stats.keyspace_hits += 1;
+                if count_stats {
+                    stats.keyspace_hits += 1;
+                }
                 if lfu {
                     o.lru =
                         crate::db::value::lfu_touch(o.lru, (now / 60000) as u32, log_factor, decay);
@@ -416,7 +434,9 @@ impl Server {
                 Some(o)
             }
             None => {
-                stats.keyspace_misses += 1;
+                if count_stats {
+                    stats.keyspace_misses += 1;
+                }
                 None
             }
         }

@@ -91,6 +91,57 @@ pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
     std::str::from_utf8(arg).ok()?.parse::<u64>().ok()
 }
 
+/// The options shared by SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOpts {
+    /// COUNT: how much work one call should do (default 10).
+    pub count: i64,
+    /// MATCH pattern; `None` when absent or `*`.
+    pub pattern: Option<Vec<u8>>,
+    /// TYPE (SCAN only), lower-cased.
+    pub typ: Option<Vec<u8>>,
+}
+
+/// Parse `[MATCH pattern] [COUNT count] [TYPE type]` from argument `start`
+/// on (step 1 of Redis's `scanGenericCommand`); TYPE is only accepted when
+/// scanning the keyspace. Replies the error and returns None when invalid.
+pub fn parse_scan_options(ctx: &mut Ctx, start: usize, allow_type: bool) -> Option<ScanOpts> {
+    let mut opts = ScanOpts {
+        count: 10,
+        pattern: None,
+        typ: None,
+    };
+    let mut i = start;
+    while i < ctx.argc() {
+        let more = ctx.argc() - i - 1;
+        let opt = ctx.arg(i);
+        if arg_eq(opt, "count") && more >= 1 {
+            opts.count = match numbers::parse_i64(ctx.arg(i + 1)) {
+                Some(c) => c,
+                None => {
+                    ctx.out.error(NOT_INT_ERR);
+                    return None;
+                }
+            };
+            if opts.count < 1 {
+                ctx.out.error(SYNTAX_ERR);
+                return None;
+            }
+            i += 2;
+        } else if arg_eq(opt, "match") && more >= 1 {
+            let p = ctx.arg(i + 1).to_vec();
+            opts.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if arg_eq(opt, "type") && allow_type && more >= 1 {
+            opts.typ = Some(ctx.arg(i + 1).to_ascii_lowercase());
+            i += 2;
+        } else {
+            ctx.out.error(SYNTAX_ERR);
+            return None;
+        }
+    }
+    Some(opts)
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub fn scan_command(srv: &mut Server, ctx: &mut Ctx) {
     let cursor = match parse_scan_cursor(ctx.arg(1)) {
@@ -100,38 +151,14 @@ pub fn scan_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<Vec<u8>> = None;
-    let mut typ: Option<Vec<u8>> = None;
-    let mut i = 2;
-    while i < ctx.argc() {
-        let more = ctx.argc() - i - 1;
-        let opt = ctx.arg(i);
-        if arg_eq(opt, "count") && more >= 1 {
-            count = match numbers::parse_i64(ctx.arg(i + 1)) {
-                Some(c) => c,
-                None => {
-                    ctx.out.error(NOT_INT_ERR);
-                    return;
-                }
-            };
-            if count < 1 {
-                ctx.out.error(SYNTAX_ERR);
-                return;
-            }
-            i += 2;
-        } else if arg_eq(opt, "match") && more >= 1 {
-            let p = ctx.arg(i + 1).to_vec();
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if arg_eq(opt, "type") && more >= 1 {
-            typ = Some(ctx.arg(i + 1).to_ascii_lowercase());
-            i += 2;
-        } else {
-            ctx.out.error(SYNTAX_ERR);
-            return;
-        }
-    }
+    let ScanOpts {
+        count,
+        pattern,
+        typ,
+    } = match parse_scan_options(ctx, 2, true) {
+        Some(o) => o,
+        None => return,
+    };
     let db = &mut srv.dbs[ctx.db];
     let mut keys: Vec<Box<[u8]>> = Vec::new();
     let mut cur = cursor;

@@ -8,6 +8,7 @@
 pub mod config_cmd;
 pub mod connection;
 pub mod functions;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod server_cmds;
@@ -143,6 +144,7 @@ const fn container(
 
 use config_cmd as cfg;
 use connection as conn;
+use hashes as h;
 use keys as k;
 use server_cmds as sv;
 use strings as s;
@@ -667,6 +669,23 @@ pub static TABLE: &[CommandDef] = &[
     cmd("getrange", 4, READONLY, ACL_STRING, K1, "string", "2.4.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
     cmd("substr", 4, READONLY, ACL_STRING, K1, "string", "1.0.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string.", s::getrange_command),
     cmd("lcs", -3, READONLY, ACL_STRING, K12, "string", "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively", s::lcs_command),
+    // Hashes (t_hash.c)
+    cmd("hset", -4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", h::hset_command),
+    cmd("hsetnx", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", O1, h::hsetnx_command),
+    cmd("hget", 3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the value of a hash field", O1, h::hget_command),
+    cmd("hmset", -4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set.", h::hmset_command),
+    cmd("hmget", -3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested.", h::hmget_command),
+    cmd("hincrby", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Increment the integer value of a hash field by the given number", O1, h::hincrby_command),
+    cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.6.0", "Increment the float value of a hash field by the given amount", O1, h::hincrbyfloat_command),
+    cmd("hdel", -3, WRITE | FAST, ACL_HASH, K1, "hash", "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.", h::hdel_command),
+    cmd("hlen", 2, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the number of fields in a hash", O1, h::hlen_command),
+    cmd("hstrlen", 3, READONLY | FAST, ACL_HASH, K1, "hash", "3.2.0", "Get the length of the value of a hash field", O1, h::hstrlen_command),
+    cmd("hkeys", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash.", h::hkeys_command),
+    cmd("hvals", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.", h::hvals_command),
+    cmd("hgetall", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash.", h::hgetall_command),
+    cmd("hexists", 3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Determine if a hash field exists", O1, h::hexists_command),
+    cmd("hrandfield", -2, READONLY, ACL_HASH, K1, "hash", "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned", h::hrandfield_command),
+    cmd("hscan", -3, READONLY, ACL_HASH, K1, "hash", "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", h::hscan_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),
