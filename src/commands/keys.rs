@@ -82,13 +82,30 @@ pub fn keys_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// Parse a SCAN cursor (Redis's `parseScanCursorOrReply`: a decimal
-/// unsigned 64-bit number).
+/// Parse a SCAN cursor like Redis's `parseScanCursorOrReply`, which is
+/// `strtoul` on the argument as a C string: it ends at the first NUL, an
+/// optional `+` or `-` may precede the digits (`-1` wraps to 2^64 - 1), the
+/// empty string is 0, and leading whitespace, trailing garbage or a value
+/// past 2^64 - 1 are errors.
 pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || !arg.iter().all(|b| b.is_ascii_digit()) {
+    let s = match arg.iter().position(|&b| b == 0) {
+        Some(end) => &arg[..end],
+        None => arg,
+    };
+    let (negative, digits) = match s.first() {
+        None => return Some(0),
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        Some(_) => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse::<u64>().ok()
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
 }
 
 /// The options shared by SCAN, HSCAN, SSCAN and ZSCAN.
@@ -680,4 +697,33 @@ pub fn object_freq_command(srv: &mut Server, ctx: &mut Ctx) {
 /// Helper for tests and DEBUG: total keys with an expire in `db`.
 pub fn volatile_count(db: &Db) -> usize {
     db.expires.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_cursor_parses_like_strtoul() {
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"007"), Some(7));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_scan_cursor(b"12\0junk"), Some(12));
+        for bad in [
+            &b"-"[..],
+            b"+",
+            b" 1",
+            b"1 ",
+            b"abc",
+            b"1.0",
+            b"18446744073709551616",
+            b"-18446744073709551616",
+        ] {
+            assert_eq!(parse_scan_cursor(bad), None, "{:?}", bad);
+        }
+    }
 }
