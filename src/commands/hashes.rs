@@ -57,29 +57,30 @@ fn write_hash<'a>(
     }
 }
 
-/// The hash at `key`, created empty if missing (`hashTypeLookupWriteOrCreate`
-/// after its type check passed).
-fn hash_or_create<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> &'a mut HashValue {
-    let now = srv.cmd_time_ms;
-    if !srv.dbs[db].exists(key, now) {
+/// The hash at `key`, whose type the caller's lookup already checked,
+/// first created empty when `create` (the creating half of
+/// `hashTypeLookupWriteOrCreate`).
+fn hash_at<'a>(srv: &'a mut Server, db: usize, key: &[u8], create: bool) -> &'a mut HashValue {
+    if create {
         let lru = srv.new_obj_lru();
         srv.dbs[db].add(key.into(), RObj::new(Value::Hash(HashValue::new()), lru));
     }
-    match srv.dbs[db].lookup(key, now).map(|o| &mut o.value) {
+    match srv.dbs[db].dict.get_mut(key).map(|o| &mut o.value) {
         Some(Value::Hash(h)) => h,
-        _ => unreachable!("a hash was just found or created at this key"),
+        _ => unreachable!("the caller found or created a hash at this key"),
     }
 }
 
-/// Like [`write_hash`], then [`hash_or_create`]: `None` after WRONGTYPE.
+/// `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty if
+/// missing; `None` after replying WRONGTYPE.
 fn write_hash_or_create<'a>(
     srv: &'a mut Server,
     db: usize,
     key: &[u8],
     out: &mut ReplyBuf,
 ) -> Option<&'a mut HashValue> {
-    write_hash(srv, db, key, out).ok()?;
-    Some(hash_or_create(srv, db, key))
+    let found = write_hash(srv, db, key, out).ok()?.is_some();
+    Some(hash_at(srv, db, key, !found))
 }
 
 fn limits(srv: &Server) -> HashLimits {
@@ -297,19 +298,22 @@ pub fn hincrby_command(srv: &mut Server, ctx: &mut Ctx) {
     let Ctx { argv, out, db, .. } = ctx;
     // Compute first, create the key only once the result is known good, so
     // no error path can leave an empty hash behind.
-    let current = match write_hash(srv, *db, &argv[1], out) {
+    let (found, current) = match write_hash(srv, *db, &argv[1], out) {
         Err(()) => return,
-        Ok(h) => match h.and_then(|h| h.get(&argv[2])) {
-            None => 0,
-            Some(LpEntry::Int(v)) => v,
-            Some(LpEntry::Str(s)) => match numbers::parse_i64(s) {
-                Some(v) => v,
-                None => {
-                    out.error("ERR hash value is not an integer");
-                    return;
-                }
+        Ok(h) => (
+            h.is_some(),
+            match h.and_then(|h| h.get(&argv[2])) {
+                None => 0,
+                Some(LpEntry::Int(v)) => v,
+                Some(LpEntry::Str(s)) => match numbers::parse_i64(s) {
+                    Some(v) => v,
+                    None => {
+                        out.error("ERR hash value is not an integer");
+                        return;
+                    }
+                },
             },
-        },
+        ),
     };
     let value = match current.checked_add(incr) {
         Some(v) => v,
@@ -320,7 +324,7 @@ pub fn hincrby_command(srv: &mut Server, ctx: &mut Ctx) {
     };
     let mut text = Vec::with_capacity(20);
     numbers::fmt_i64(value, &mut text);
-    hash_or_create(srv, *db, &argv[1]).set(&argv[2], &text, lim);
+    hash_at(srv, *db, &argv[1], !found).set(&argv[2], &text, lim);
     out.int(value);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += 1;
@@ -350,19 +354,22 @@ pub fn hincrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
         rewrite,
         ..
     } = ctx;
-    let current = match write_hash(srv, *db, &argv[1], out) {
+    let (found, current) = match write_hash(srv, *db, &argv[1], out) {
         Err(()) => return,
-        Ok(h) => match h.and_then(|h| h.get(&argv[2])) {
-            None => LongDouble::ZERO,
-            Some(LpEntry::Int(v)) => LongDouble::from_i64(v),
-            Some(LpEntry::Str(s)) => match LongDouble::parse(s) {
-                Some(v) => v,
-                None => {
-                    out.error("ERR hash value is not a float");
-                    return;
-                }
+        Ok(h) => (
+            h.is_some(),
+            match h.and_then(|h| h.get(&argv[2])) {
+                None => LongDouble::ZERO,
+                Some(LpEntry::Int(v)) => LongDouble::from_i64(v),
+                Some(LpEntry::Str(s)) => match LongDouble::parse(s) {
+                    Some(v) => v,
+                    None => {
+                        out.error("ERR hash value is not a float");
+                        return;
+                    }
+                },
             },
-        },
+        ),
     };
     let sum = long_double::add(current, incr);
     let text = match (sum.is_finite(), sum.to_human_string()) {
@@ -372,7 +379,7 @@ pub fn hincrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
     };
-    hash_or_create(srv, *db, &argv[1]).set(&argv[2], &text, lim);
+    hash_at(srv, *db, &argv[1], !found).set(&argv[2], &text, lim);
     out.bulk(&text);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += 1;
@@ -399,20 +406,20 @@ pub fn hscan_command(srv: &mut Server, ctx: &mut Ctx) {
         }
     };
     let key = std::mem::take(&mut ctx.argv[1]);
-    let found = match read_hash(srv, ctx.db, &key, &mut ctx.out) {
-        Err(()) => None,
-        Ok(None) => {
+    let found = read_hash(srv, ctx.db, &key, &mut ctx.out).map(|h| h.is_some());
+    ctx.argv[1] = key;
+    match found {
+        Err(()) => return,
+        Ok(false) => {
             ctx.out.array_len(2);
             ctx.out.bulk(b"0");
             ctx.out.array_len(0);
-            None
+            return;
         }
-        Ok(Some(_)) => Some(()),
-    };
-    ctx.argv[1] = key;
-    if found.is_none() {
-        return;
+        Ok(true) => {}
     }
+    // Options are parsed only once the key is known to be a hash, so a
+    // missing key answers an empty scan whatever follows (Redis's order).
     let ScanOpts { count, pattern, .. } = match parse_scan_options(ctx, 3, false) {
         Some(o) => o,
         None => return,
