@@ -11,7 +11,7 @@
 //! redo long double arithmetic.
 
 use crate::commands::keys::{parse_scan_cursor, parse_scan_options, ScanOpts};
-use crate::commands::{arg_eq, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{arg_eq, arity_error, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
 use crate::db::dict::random_below;
 use crate::db::hash::HashLimits;
 use crate::db::listpack::LpEntry;
@@ -22,15 +22,13 @@ use crate::util::glob::string_match;
 use crate::util::long_double::{self, LongDouble};
 use crate::util::numbers;
 
-/// Look `key` up for reading (`lookupKeyRead` + `checkType`): `Ok(None)`
-/// when missing, `Err(())` after replying WRONGTYPE.
-fn read_hash<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
+/// Redis's `checkType` for a hash: `Ok(None)` when the key is missing,
+/// `Err(())` after replying WRONGTYPE.
+fn as_hash<'a>(
+    o: Option<&'a mut RObj>,
     out: &mut ReplyBuf,
 ) -> Result<Option<&'a mut HashValue>, ()> {
-    match srv.lookup_read(db, key).map(|o| &mut o.value) {
+    match o.map(|o| &mut o.value) {
         None => Ok(None),
         Some(Value::Hash(h)) => Ok(Some(h)),
         Some(_) => {
@@ -40,6 +38,16 @@ fn read_hash<'a>(
     }
 }
 
+/// Look `key` up for reading (`lookupKeyRead` + `checkType`).
+fn read_hash<'a>(
+    srv: &'a mut Server,
+    db: usize,
+    key: &[u8],
+    out: &mut ReplyBuf,
+) -> Result<Option<&'a mut HashValue>, ()> {
+    as_hash(srv.lookup_read(db, key), out)
+}
+
 /// Look `key` up for writing (`lookupKeyWrite` + `checkType`).
 fn write_hash<'a>(
     srv: &'a mut Server,
@@ -47,14 +55,7 @@ fn write_hash<'a>(
     key: &[u8],
     out: &mut ReplyBuf,
 ) -> Result<Option<&'a mut HashValue>, ()> {
-    match srv.lookup_write(db, key).map(|o| &mut o.value) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => {
-            out.error(WRONGTYPE);
-            Err(())
-        }
-    }
+    as_hash(srv.lookup_write(db, key), out)
 }
 
 /// The hash at `key`, whose type the caller's lookup already checked,
@@ -96,15 +97,6 @@ fn reply_entry(out: &mut ReplyBuf, e: LpEntry) {
         LpEntry::Int(v) => out.bulk_i64(v),
         LpEntry::Str(s) => out.bulk(s),
     }
-}
-
-/// `ERR wrong number of arguments for '<cmd>' command` (`addReplyErrorArity`).
-fn arity_error(srv: &Server, ctx: &mut Ctx) {
-    let name = &srv.commands.entries[ctx.cmd].fullname;
-    ctx.out.error(&format!(
-        "ERR wrong number of arguments for '{}' command",
-        name
-    ));
 }
 
 /// The shared body of HSET and HMSET, which differ only in the reply.

@@ -43,6 +43,16 @@ pub fn parse_i64_arg(ctx: &mut Ctx, i: usize) -> Option<i64> {
     }
 }
 
+/// `ERR wrong number of arguments for '<cmd>' command`, for arity rules
+/// the table cannot express (pairs of arguments) (`addReplyErrorArity`).
+pub fn arity_error(srv: &Server, ctx: &mut Ctx) {
+    let name = &srv.commands.entries[ctx.cmd].fullname;
+    ctx.out.error(&format!(
+        "ERR wrong number of arguments for '{}' command",
+        name
+    ));
+}
+
 /// `ERR invalid expire time in '<cmd>' command`
 pub fn expire_time_error(srv: &Server, ctx: &mut Ctx) {
     let name = &srv.commands.entries[ctx.cmd].fullname;
@@ -637,11 +647,7 @@ static MEMORY_SUBS: [CommandDef; 6] = [
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
-    let name = srv.commands.entries[ctx.cmd].fullname.clone();
-    ctx.out.error(&format!(
-        "ERR wrong number of arguments for '{}' command",
-        name
-    ));
+    arity_error(srv, ctx);
 }
 
 /// The command table.

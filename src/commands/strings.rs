@@ -8,7 +8,9 @@
 //! propagate as absolute `PXAT`/`PEXPIREAT`; INCRBYFLOAT propagates as
 //! `SET key value KEEPTTL` so replicas never redo float arithmetic.
 
-use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{
+    arg_eq, arity_error, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE,
+};
 use crate::db::value::EMBSTR_SIZE_LIMIT;
 use crate::db::{RObj, RStr, Value};
 use crate::server::{Ctx, Server};
@@ -340,11 +342,7 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
 
 fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     if ctx.argc().is_multiple_of(2) {
-        let name = srv.commands.entries[ctx.cmd].fullname.clone();
-        ctx.out.error(&format!(
-            "ERR wrong number of arguments for '{}' command",
-            name
-        ));
+        arity_error(srv, ctx);
         return;
     }
     let now = srv.cmd_time_ms;
