@@ -75,6 +75,20 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context for running command `cmd` with `argv` for client `cid`.
+    pub fn new(argv: Vec<Vec<u8>>, out: ReplyBuf, cid: usize, db: usize, cmd: CmdId) -> Ctx {
+        Ctx {
+            argv,
+            out,
+            cid,
+            db,
+            cmd,
+            rewrite: None,
+            force_propagate: false,
+            redact: Vec::new(),
+        }
+    }
+
     /// Argument `i` as bytes.
     #[inline]
     pub fn arg(&self, i: usize) -> &[u8] {
@@ -475,6 +489,22 @@ impl Server {
     /// Look a key up for reading: lazy expiry, hit/miss statistics, and the
     /// LRU/LFU access update (Redis's `lookupKeyRead`).
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        self.lookup_touch(db, key, true)
+    }
+
+    /// Look a key up for writing: lazy expiry and the LRU/LFU access
+    /// update, but no hit/miss statistics (Redis's `lookupKeyWrite`).
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut crate::db::RObj> {
+        self.lookup_touch(db, key, false)
+    }
+
+    /// The body of Redis's `lookupKey`: expire, count (reads only), touch.
+    fn lookup_touch(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        count_stats: bool,
+    ) -> Option<&mut crate::db::RObj> {
         let now = self.cmd_time_ms;
         let lru = self.lru_clock();
         let lfu = self.config.maxmemory_policy.is_lfu();
@@ -483,7 +513,9 @@ impl Server {
         let Server { dbs, stats, .. } = self;
         match dbs[db].lookup(key, now) {
             Some(o) => {
-                stats.keyspace_hits += 1;
+                if count_stats {
+                    stats.keyspace_hits += 1;
+                }
                 if lfu {
                     o.lru =
                         crate::db::value::lfu_touch(o.lru, (now / 60000) as u32, log_factor, decay);
@@ -493,7 +525,9 @@ impl Server {
                 Some(o)
             }
             None => {
-                stats.keyspace_misses += 1;
+                if count_stats {
+                    stats.keyspace_misses += 1;
+                }
                 None
             }
         }
@@ -697,16 +731,7 @@ impl Server {
         } else {
             None
         };
-        let mut ctx = Ctx {
-            argv,
-            out,
-            cid,
-            db,
-            cmd: id,
-            rewrite: None,
-            force_propagate: false,
-            redact: Vec::new(),
-        };
+        let mut ctx = Ctx::new(argv, out, cid, db, id);
         let dirty_before = self.dirty;
         // One clock read per command: the end of the previous command in
         // this batch is the start of this one (refreshed per batch in
@@ -854,6 +879,8 @@ impl Server {
     }
 
     /// A key was removed because its TTL passed (lazily or actively).
+    /// Takes the key by value: callers hand over keys they just removed.
+    #[allow(clippy::boxed_local)]
     pub fn key_expired(&mut self, db: usize, key: Key) {
         self.stats.expiredkeys += 1;
         if self.config.notify_keyspace_events & crate::config::NOTIFY_EXPIRED != 0 {
@@ -882,7 +909,7 @@ impl Server {
         let now = now_ms();
         self.cron_loops += 1;
         // Instantaneous metrics every 100 ms.
-        if self.cron_loops % (self.hz as u64 / 10).max(1) == 0 {
+        if self.cron_loops.is_multiple_of((self.hz as u64 / 10).max(1)) {
             let ops = self.stats.numcommands;
             let nin = self.stats.net_input_bytes;
             let nout = self.stats.net_output_bytes;

@@ -85,13 +85,81 @@ pub fn keys_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// Parse a SCAN cursor (Redis's `parseScanCursorOrReply`: a decimal
-/// unsigned 64-bit number).
+/// Parse a SCAN cursor like Redis's `parseScanCursorOrReply`, which is
+/// `strtoul` on the argument as a C string: it ends at the first NUL, an
+/// optional `+` or `-` may precede the digits (`-1` wraps to 2^64 - 1), the
+/// empty string is 0, and leading whitespace, trailing garbage or a value
+/// past 2^64 - 1 are errors.
 pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || !arg.iter().all(|b| b.is_ascii_digit()) {
+    let s = match arg.iter().position(|&b| b == 0) {
+        Some(end) => &arg[..end],
+        None => arg,
+    };
+    let (negative, digits) = match s.first() {
+        None => return Some(0),
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        Some(_) => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse::<u64>().ok()
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+/// The options shared by SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOpts {
+    /// COUNT: how much work one call should do (default 10).
+    pub count: i64,
+    /// MATCH pattern; `None` when absent or `*`.
+    pub pattern: Option<Vec<u8>>,
+    /// TYPE (SCAN only), lower-cased.
+    pub typ: Option<Vec<u8>>,
+}
+
+/// Parse `[MATCH pattern] [COUNT count] [TYPE type]` from argument `start`
+/// on (step 1 of Redis's `scanGenericCommand`); TYPE is only accepted when
+/// scanning the keyspace. Replies the error and returns None when invalid.
+pub fn parse_scan_options(ctx: &mut Ctx, start: usize, allow_type: bool) -> Option<ScanOpts> {
+    let mut opts = ScanOpts {
+        count: 10,
+        pattern: None,
+        typ: None,
+    };
+    let mut i = start;
+    while i < ctx.argc() {
+        let more = ctx.argc() - i - 1;
+        let opt = ctx.arg(i);
+        if arg_eq(opt, "count") && more >= 1 {
+            opts.count = match numbers::parse_i64(ctx.arg(i + 1)) {
+                Some(c) => c,
+                None => {
+                    ctx.out.error(NOT_INT_ERR);
+                    return None;
+                }
+            };
+            if opts.count < 1 {
+                ctx.out.error(SYNTAX_ERR);
+                return None;
+            }
+            i += 2;
+        } else if arg_eq(opt, "match") && more >= 1 {
+            let p = ctx.arg(i + 1).to_vec();
+            opts.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if arg_eq(opt, "type") && allow_type && more >= 1 {
+            opts.typ = Some(ctx.arg(i + 1).to_ascii_lowercase());
+            i += 2;
+        } else {
+            ctx.out.error(SYNTAX_ERR);
+            return None;
+        }
+    }
+    Some(opts)
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -103,38 +171,14 @@ pub fn scan_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<Vec<u8>> = None;
-    let mut typ: Option<Vec<u8>> = None;
-    let mut i = 2;
-    while i < ctx.argc() {
-        let more = ctx.argc() - i - 1;
-        let opt = ctx.arg(i);
-        if arg_eq(opt, "count") && more >= 1 {
-            count = match numbers::parse_i64(ctx.arg(i + 1)) {
-                Some(c) => c,
-                None => {
-                    ctx.out.error(NOT_INT_ERR);
-                    return;
-                }
-            };
-            if count < 1 {
-                ctx.out.error(SYNTAX_ERR);
-                return;
-            }
-            i += 2;
-        } else if arg_eq(opt, "match") && more >= 1 {
-            let p = ctx.arg(i + 1).to_vec();
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if arg_eq(opt, "type") && more >= 1 {
-            typ = Some(ctx.arg(i + 1).to_ascii_lowercase());
-            i += 2;
-        } else {
-            ctx.out.error(SYNTAX_ERR);
-            return;
-        }
-    }
+    let ScanOpts {
+        count,
+        pattern,
+        typ,
+    } = match parse_scan_options(ctx, 2, true) {
+        Some(o) => o,
+        None => return,
+    };
     let db = &mut srv.dbs[ctx.db];
     let mut keys: Vec<Box<[u8]>> = Vec::new();
     let mut cur = cursor;
@@ -454,7 +498,7 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         None => return,
     };
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             expire_time_error(srv, ctx);
             return;
         }
@@ -673,4 +717,33 @@ pub fn object_freq_command(srv: &mut Server, ctx: &mut Ctx) {
 /// Helper for tests and DEBUG: total keys with an expire in `db`.
 pub fn volatile_count(db: &Db) -> usize {
     db.expires.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_cursor_parses_like_strtoul() {
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"007"), Some(7));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_scan_cursor(b"12\0junk"), Some(12));
+        for bad in [
+            &b"-"[..],
+            b"+",
+            b" 1",
+            b"1 ",
+            b"abc",
+            b"1.0",
+            b"18446744073709551616",
+            b"-18446744073709551616",
+        ] {
+            assert_eq!(parse_scan_cursor(bad), None, "{:?}", bad);
+        }
+    }
 }

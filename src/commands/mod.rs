@@ -9,6 +9,7 @@ pub mod bitops;
 pub mod config_cmd;
 pub mod connection;
 pub mod functions;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod server_cmds;
@@ -41,6 +42,16 @@ pub fn parse_i64_arg(ctx: &mut Ctx, i: usize) -> Option<i64> {
             None
         }
     }
+}
+
+/// `ERR wrong number of arguments for '<cmd>' command`, for arity rules
+/// the table cannot express (pairs of arguments) (`addReplyErrorArity`).
+pub fn arity_error(srv: &Server, ctx: &mut Ctx) {
+    let name = &srv.commands.entries[ctx.cmd].fullname;
+    ctx.out.error(&format!(
+        "ERR wrong number of arguments for '{}' command",
+        name
+    ));
 }
 
 /// `ERR invalid expire time in '<cmd>' command`
@@ -144,6 +155,7 @@ const fn container(
 
 use config_cmd as cfg;
 use connection as conn;
+use hashes as h;
 use keys as k;
 use server_cmds as sv;
 use strings as s;
@@ -645,11 +657,7 @@ static PUBSUB_SUBS: [CommandDef; 6] = [
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
-    let name = srv.commands.entries[ctx.cmd].fullname.clone();
-    ctx.out.error(&format!(
-        "ERR wrong number of arguments for '{}' command",
-        name
-    ));
+    arity_error(srv, ctx);
 }
 
 /// The command table.
@@ -685,6 +693,23 @@ pub static TABLE: &[CommandDef] = &[
     cmd("bitop", -4, WRITE | DENYOOM, ACL_BITMAP, KeyPos { first: 2, last: -1, step: 1 }, "bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)", bitops::bitop_command),
     cmd("bitfield", -2, WRITE | DENYOOM, ACL_BITMAP, K1, "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified", bitops::bitfield_command),
     cmd("bitfield_ro", -2, READONLY | FAST, ACL_BITMAP, K1, "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified", bitops::bitfield_ro_command),
+    // Hashes (t_hash.c)
+    cmd("hset", -4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", h::hset_command),
+    cmd("hsetnx", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", O1, h::hsetnx_command),
+    cmd("hget", 3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the value of a hash field", O1, h::hget_command),
+    cmd("hmset", -4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set.", h::hmset_command),
+    cmd("hmget", -3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested.", h::hmget_command),
+    cmd("hincrby", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Increment the integer value of a hash field by the given number", O1, h::hincrby_command),
+    cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.6.0", "Increment the float value of a hash field by the given amount", O1, h::hincrbyfloat_command),
+    cmd("hdel", -3, WRITE | FAST, ACL_HASH, K1, "hash", "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.", h::hdel_command),
+    cmd("hlen", 2, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Get the number of fields in a hash", O1, h::hlen_command),
+    cmd("hstrlen", 3, READONLY | FAST, ACL_HASH, K1, "hash", "3.2.0", "Get the length of the value of a hash field", O1, h::hstrlen_command),
+    cmd("hkeys", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash.", h::hkeys_command),
+    cmd("hvals", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.", h::hvals_command),
+    cmd("hgetall", 2, READONLY, ACL_HASH, K1, "hash", "2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash.", h::hgetall_command),
+    cmd("hexists", 3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Determine if a hash field exists", O1, h::hexists_command),
+    cmd("hrandfield", -2, READONLY, ACL_HASH, K1, "hash", "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned", h::hrandfield_command),
+    cmd("hscan", -3, READONLY, ACL_HASH, K1, "hash", "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", h::hscan_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),

@@ -322,6 +322,56 @@ fn value_digest(v: &Value) -> Vec<u8> {
             b.extend_from_slice(&s.to_bytes());
             b
         }
+        Value::Hash(h) => {
+            // XOR of one digest per (field, value) pair, so the result does
+            // not depend on the field order, which differs between
+            // encodings (Redis's `xorDigest` over `mixDigest`ed pairs).
+            let mut acc = [0u8; 20];
+            let (mut f, mut v) = (Vec::new(), Vec::new());
+            for (field, value) in h.iter() {
+                f.clear();
+                v.clear();
+                field.write_to(&mut f);
+                value.write_to(&mut v);
+                for (a, d) in acc.iter_mut().zip(digest_bytes(&[&f, &v])) {
+                    *a ^= d;
+                }
+            }
+            let mut b = b"hash:".to_vec();
+            b.extend_from_slice(&acc);
+            b
+        }
+    }
+}
+
+/// Bytes of an RDB length prefix (`rdbSaveLen`).
+fn rdb_len_size(n: usize) -> usize {
+    match n {
+        0..=63 => 1,
+        64..=16383 => 2,
+        _ if n <= u32::MAX as usize => 5,
+        _ => 9,
+    }
+}
+
+/// DEBUG OBJECT's `serializedlength`: the uncompressed size the value
+/// would take in an RDB file (Redis's `rdbSavedObjectLen`, without LZF).
+fn serialized_len(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len() + 1,
+        Value::Hash(h) => match h.as_listpack() {
+            Some(lp) => rdb_len_size(lp.bytes().len()) + lp.bytes().len(),
+            None => {
+                let pairs: usize = h
+                    .iter()
+                    .map(|(f, v)| {
+                        let (a, b) = (f.str_len(), v.str_len());
+                        rdb_len_size(a) + a + rdb_len_size(b) + b
+                    })
+                    .sum();
+                rdb_len_size(h.len()) + pairs
+            }
+        },
     }
 }
 
@@ -338,8 +388,12 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",
                 "    Output a hex signature of the values of all the specified keys.",
+                "HTSTATS-KEY <key>",
+                "    Like HTSTATS but for the hash table stored at <key>'s value.",
                 "JMAP",
                 "    No-op (kept for compatibility).",
+                "LISTPACK <key>",
+                "    Show low level info about the listpack encoding of <key>.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
@@ -385,15 +439,12 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             match srv.dbs[ctx.db].peek(&key) {
                 None => ctx.out.error("ERR no such key"),
                 Some(o) => {
-                    let len = match &o.value {
-                        Value::Str(s) => s.len(),
-                    };
                     let idle = crate::db::value::lru_idle_seconds(o.lru, srv.lru_clock());
                     let s = format!(
                         "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                         o as *const _ as usize,
                         o.value.encoding(),
-                        len + 1,
+                        serialized_len(&o.value),
                         o.lru,
                         idle
                     );
@@ -434,6 +485,30 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 ctx.out.status(&hex(&d));
             }
         }
+        ("listpack", 3) => match srv.dbs[ctx.db].peek(ctx.arg(2)) {
+            None => ctx.out.error("ERR no such key"),
+            Some(o) => match &o.value {
+                Value::Hash(h) if h.as_listpack().is_some() => {
+                    if let Some(lp) = h.as_listpack() {
+                        print!("{}", lp.repr());
+                    }
+                    ctx.out.status("Listpack structure printed on stdout");
+                }
+                _ => ctx.out.error("ERR Not a listpack encoded object."),
+            },
+        },
+        ("htstats-key", 3) => match srv.dbs[ctx.db].peek(ctx.arg(2)) {
+            None => ctx.out.error("ERR no such key"),
+            Some(o) => match &o.value {
+                Value::Hash(h) if h.as_table().is_some() => {
+                    let stats = h.as_table().map(|d| d.stats_string()).unwrap_or_default();
+                    ctx.out.verbatim(stats.as_bytes(), "txt");
+                }
+                _ => ctx.out.error(
+                    "ERR The value stored at the specified key is not represented using an hash table",
+                ),
+            },
+        },
         ("stringmatch-len", 4) => {
             let r = string_match(ctx.arg(2), ctx.arg(3), false);
             ctx.out.int(r as i64);
@@ -458,6 +533,8 @@ fn debug_protocol(ctx: &mut Ctx) {
     match name.as_str() {
         "string" => out.bulk(b"Hello World"),
         "integer" => out.int(12345),
+        // Redis's literal, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => out.double(3.141),
         "bignum" => out.big_number("1234567999999999999999999999999999999"),
         "null" => out.null(),
@@ -509,7 +586,9 @@ fn debug_protocol(ctx: &mut Ctx) {
 
 /// Approximate bytes used by a key and its value, in the spirit of Redis's
 /// `objectComputeSize` + key + dict entry (MEMORY USAGE).
-pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj) -> usize {
+/// Collections are sampled: up to `samples` elements (0 = all) are
+/// measured and the average scaled to the whole value.
+pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj, samples: usize) -> usize {
     const OBJ_HEADER: usize = 16;
     const DICT_ENTRY: usize = 24;
     let value = match &o.value {
@@ -518,17 +597,20 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj) -> usize {
             crate::db::RStr::Emb(v) => OBJ_HEADER + v.len() + 3,
             crate::db::RStr::Raw(v) => OBJ_HEADER + v.capacity() + 9,
         },
+        Value::Hash(h) => h.memory_usage(samples),
     };
     value + key.len() + 3 + DICT_ENTRY
 }
 
 /// MEMORY USAGE key [SAMPLES count]
 pub fn memory_usage_command(srv: &mut Server, ctx: &mut Ctx) {
+    // OBJ_COMPUTE_SIZE_DEF_SAMPLES; 0 means every element.
+    let mut samples = 5usize;
     let mut j = 3;
     while j < ctx.argc() {
         if arg_eq(ctx.arg(j), "samples") && j + 1 < ctx.argc() {
             match crate::util::numbers::parse_i64(ctx.arg(j + 1)) {
-                Some(n) if n >= 0 => {}
+                Some(n) if n >= 0 => samples = usize::try_from(n).unwrap_or(usize::MAX),
                 Some(_) => {
                     ctx.out.error(SYNTAX_ERR);
                     return;
@@ -547,7 +629,7 @@ pub fn memory_usage_command(srv: &mut Server, ctx: &mut Ctx) {
     let key = ctx.arg(2).to_vec();
     match srv.lookup_read_notouch(ctx.db, &key) {
         Some(o) => {
-            let n = key_memory_usage(&key, o);
+            let n = key_memory_usage(&key, o, samples);
             ctx.out.int(n as i64);
         }
         None => ctx.out.null(),
@@ -569,7 +651,7 @@ pub fn memory_stats_command(srv: &mut Server, ctx: &mut Ctx) {
     let dbs: Vec<(usize, i64, i64)> = srv
         .dbs
         .iter()
-        .filter(|d| d.len() > 0)
+        .filter(|d| !d.is_empty())
         .map(|d| {
             (
                 d.id,

@@ -8,7 +8,9 @@
 //! propagate as absolute `PXAT`/`PEXPIREAT`; INCRBYFLOAT propagates as
 //! `SET key value KEEPTTL` so replicas never redo float arithmetic.
 
-use crate::commands::{arg_eq, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{
+    arg_eq, arity_error, expire_time_error, parse_i64_arg, reply_str, SYNTAX_ERR, WRONGTYPE,
+};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING};
 use crate::db::value::EMBSTR_SIZE_LIMIT;
 use crate::db::{RObj, RStr, Value};
@@ -124,7 +126,6 @@ fn get_generic(srv: &mut Server, ctx: &mut Ctx, key: &[u8]) -> bool {
                 reply_str(&mut ctx.out, s);
                 true
             }
-            #[allow(unreachable_patterns)]
             _ => {
                 ctx.out.error(WRONGTYPE);
                 false
@@ -372,7 +373,6 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
         let key = std::mem::take(&mut ctx.argv[i]);
         match srv.lookup_read(ctx.db, &key).map(|o| &o.value) {
             Some(Value::Str(s)) => reply_str(&mut ctx.out, s),
-            #[allow(unreachable_patterns)]
             _ => ctx.out.null(),
         }
         ctx.argv[i] = key;
@@ -380,12 +380,8 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
 }
 
 fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
-    if ctx.argc() % 2 == 0 {
-        let name = srv.commands.entries[ctx.cmd].fullname.clone();
-        ctx.out.error(&format!(
-            "ERR wrong number of arguments for '{}' command",
-            name
-        ));
+    if ctx.argc().is_multiple_of(2) {
+        arity_error(srv, ctx);
         return;
     }
     let now = srv.cmd_time_ms;
@@ -451,7 +447,6 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
                         None
                     }
                 }
-                #[allow(unreachable_patterns)]
                 _ => {
                     ctx.out.error(WRONGTYPE);
                     ctx.argv[1] = key;
@@ -649,7 +644,6 @@ pub fn strlen_command(srv: &mut Server, ctx: &mut Ctx) {
     match srv.lookup_read(ctx.db, &key).map(|o| &o.value) {
         None => ctx.out.int(0),
         Some(Value::Str(s)) => ctx.out.int(s.len() as i64),
-        #[allow(unreachable_patterns)]
         Some(_) => ctx.out.error(WRONGTYPE),
     }
     ctx.argv[1] = key;
@@ -749,7 +743,6 @@ pub fn getrange_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
         Some(Value::Str(s)) => s.to_bytes(),
-        #[allow(unreachable_patterns)]
         Some(_) => {
             ctx.out.error(WRONGTYPE);
             ctx.argv[1] = key;

@@ -168,8 +168,10 @@ fn random_u64() -> u64 {
 }
 
 /// Uniform value in `0..n` (`n > 0`), by multiply-shift (no modulo bias worth
-/// mentioning for any `n` a table can have).
-fn random_below(n: usize) -> usize {
+/// mentioning for any `n` a table can have). Also the server's sampling
+/// PRNG outside dicts (listpack random picks, HRANDFIELD), so one
+/// [`seed_random`] makes every sample reproducible.
+pub fn random_below(n: usize) -> usize {
     ((u128::from(random_u64()) * n as u128) >> 64) as usize
 }
 

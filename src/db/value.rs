@@ -7,9 +7,11 @@
 //! strings created whole, up to 44 bytes) and `raw` (everything else, and any
 //! string that was modified in place by APPEND or SETRANGE).
 //!
-//! Later data types (lists, hashes, sets, sorted sets) become further
-//! variants of [`Value`].
+//! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`).
+//! Later data types (lists, sets, sorted sets) become further variants of
+//! [`Value`].
 
+use super::hash::HashValue;
 use crate::util::numbers;
 
 /// Longest string stored with the `embstr` encoding
@@ -100,6 +102,7 @@ impl RStr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(RStr),
+    Hash(HashValue),
 }
 
 impl Value {
@@ -107,6 +110,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -114,6 +118,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
@@ -142,7 +147,6 @@ impl RObj {
     pub fn as_str(&self) -> Option<&RStr> {
         match &self.value {
             Value::Str(s) => Some(s),
-            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
@@ -150,7 +154,6 @@ impl RObj {
     pub fn as_str_mut(&mut self) -> Option<&mut RStr> {
         match &mut self.value {
             Value::Str(s) => Some(s),
-            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
@@ -191,11 +194,9 @@ fn lfu_time_elapsed(ldt: u32, now_min: u32) -> u32 {
 pub fn lfu_decr_and_return(lru: u32, now_min: u32, decay_time: u64) -> u32 {
     let ldt = lru >> 8;
     let counter = lru & 255;
-    let periods = if decay_time > 0 {
-        lfu_time_elapsed(ldt, now_min) as u64 / decay_time
-    } else {
-        0
-    };
+    let periods = (lfu_time_elapsed(ldt, now_min) as u64)
+        .checked_div(decay_time)
+        .unwrap_or(0);
     if periods > counter as u64 {
         0
     } else {
