@@ -21,6 +21,7 @@
 //!   cycle ran out of time or the stale estimate is above the acceptable
 //!   level.
 //! - The time limit is checked every 16 sampling rounds.
+//!
 //! `active-expire-effort` (1..10) scales keys per round, durations and the
 //! acceptable stale percentage, as in Redis.
 //!

@@ -625,6 +625,7 @@ impl Server {
     }
 
     /// A key was removed because its TTL passed (lazily or actively).
+    #[allow(clippy::boxed_local)]
     pub fn key_expired(&mut self, db: usize, key: Key) {
         self.stats.expiredkeys += 1;
         if !self.propagation_sinks.is_empty() {
@@ -642,7 +643,7 @@ impl Server {
         let now = now_ms();
         self.cron_loops += 1;
         // Instantaneous metrics every 100 ms.
-        if self.cron_loops % (self.hz as u64 / 10).max(1) == 0 {
+        if self.cron_loops.is_multiple_of((self.hz as u64 / 10).max(1)) {
             let ops = self.stats.numcommands;
             let nin = self.stats.net_input_bytes;
             let nout = self.stats.net_output_bytes;

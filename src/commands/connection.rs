@@ -40,7 +40,7 @@ pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
     c.resp = 2;
     ctx.out.resp = 2;
     ctx.db = 0;
-    if !srv.config.requirepass.is_none() {
+    if srv.config.requirepass.is_some() {
         c.flags.authenticated = false;
     }
     ctx.out.status("RESET");
@@ -357,7 +357,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
     if old_style {
         addr = Some(String::from_utf8_lossy(ctx.arg(2)).into_owned());
         skipme = false;
-    } else if ctx.argc() > 3 && ctx.argc() % 2 == 0 {
+    } else if ctx.argc() > 3 && ctx.argc().is_multiple_of(2) {
         let mut i = 2;
         while i < ctx.argc() {
             let opt = ctx.arg(i).to_vec();

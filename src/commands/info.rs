@@ -234,7 +234,7 @@ fn section(srv: &Server, name: &str, s: &mut String) {
         "keyspace" => {
             s.push_str("# Keyspace\r\n");
             for db in &srv.dbs {
-                if db.len() > 0 {
+                if !db.is_empty() {
                     let _ = write!(
                         s,
                         "db{}:keys={},expires={},avg_ttl={}\r\n",

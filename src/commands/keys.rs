@@ -439,7 +439,7 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         None => return,
     };
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             expire_time_error(srv, ctx);
             return;
         }

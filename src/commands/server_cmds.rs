@@ -458,6 +458,8 @@ fn debug_protocol(ctx: &mut Ctx) {
     match name.as_str() {
         "string" => out.bulk(b"Hello World"),
         "integer" => out.int(12345),
+        // Redis's fixed test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => out.double(3.141),
         "bignum" => out.big_number("1234567999999999999999999999999999999"),
         "null" => out.null(),
@@ -569,7 +571,7 @@ pub fn memory_stats_command(srv: &mut Server, ctx: &mut Ctx) {
     let dbs: Vec<(usize, i64, i64)> = srv
         .dbs
         .iter()
-        .filter(|d| d.len() > 0)
+        .filter(|d| !d.is_empty())
         .map(|d| {
             (
                 d.id,

@@ -341,7 +341,7 @@ pub fn mget_command(srv: &mut Server, ctx: &mut Ctx) {
 }
 
 fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         let name = srv.commands.entries[ctx.cmd].fullname.clone();
         ctx.out.error(&format!(
             "ERR wrong number of arguments for '{}' command",

@@ -191,11 +191,9 @@ fn lfu_time_elapsed(ldt: u32, now_min: u32) -> u32 {
 pub fn lfu_decr_and_return(lru: u32, now_min: u32, decay_time: u64) -> u32 {
     let ldt = lru >> 8;
     let counter = lru & 255;
-    let periods = if decay_time > 0 {
-        lfu_time_elapsed(ldt, now_min) as u64 / decay_time
-    } else {
-        0
-    };
+    let periods = (lfu_time_elapsed(ldt, now_min) as u64)
+        .checked_div(decay_time)
+        .unwrap_or(0);
     if periods > counter as u64 {
         0
     } else {
