@@ -82,13 +82,33 @@ pub fn keys_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// Parse a SCAN cursor (Redis's `parseScanCursorOrReply`: a decimal
-/// unsigned 64-bit number).
+/// Parse a SCAN cursor like Redis's `parseScanCursorOrReply`, which is
+/// `strtoul(arg, &end, 10)` plus three checks: the first byte is not a
+/// space, the whole C string was consumed, no ERANGE. What that lets
+/// through: an optional `+` or `-` (a minus negates modulo 2^64, so `-1` is
+/// 2^64 - 1), leading zeros, and the empty string (no digits, nothing left:
+/// cursor 0). The argument ends at its first NUL byte, as a C string does.
 pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || !arg.iter().all(|b| b.is_ascii_digit()) {
+    let arg = match arg.iter().position(|&b| b == 0) {
+        Some(end) => &arg[..end],
+        None => arg,
+    };
+    if arg.is_empty() {
+        return Some(0);
+    }
+    let (negative, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse::<u64>().ok()
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -653,4 +673,35 @@ pub fn object_freq_command(srv: &mut Server, ctx: &mut Ctx) {
 /// Helper for tests and DEBUG: total keys with an expire in `db`.
 pub fn volatile_count(db: &Db) -> usize {
     db.expires.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cases checked against redis-server 7.0.15 (`SCAN <cursor>`).
+    #[test]
+    fn scan_cursor_follows_strtoul() {
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"00"), Some(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"7\0junk"), Some(7));
+        for bad in [
+            &b"+"[..],
+            b"-",
+            b" 1",
+            b"1 ",
+            b"0x1",
+            b"18446744073709551616",
+            b"-18446744073709551616",
+            b"abc",
+        ] {
+            assert_eq!(parse_scan_cursor(bad), None, "{:?}", bad);
+        }
+    }
 }
