@@ -1,7 +1,8 @@
 //! The keyspace: the dict, values, and databases (~ Redis's `dict.c`,
-//! `object.c`, `db.c`).
+//! `object.c`, `db.c`), and the data type encodings (`intset.c`).
 
 pub mod dict;
+pub mod intset;
 pub mod keyspace;
 pub mod value;
 
