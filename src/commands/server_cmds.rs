@@ -322,6 +322,68 @@ fn value_digest(v: &Value) -> Vec<u8> {
             b.extend_from_slice(&s.to_bytes());
             b
         }
+        Value::Set(set) => {
+            // Members are unordered: XOR their digests (as Redis's
+            // `xorDigest`), so equal sets digest equally whatever the
+            // encoding or insertion history.
+            let mut acc = [0u8; 20];
+            for m in set.iter() {
+                let d = digest_bytes(&[&m.to_bytes()]);
+                for (a, b) in acc.iter_mut().zip(d) {
+                    *a ^= b;
+                }
+            }
+            let mut b = b"set:".to_vec();
+            b.extend_from_slice(&acc);
+            b
+        }
+    }
+}
+
+/// Bytes of an RDB length prefix for `n` (`rdbSaveLen`).
+fn rdb_len_size(n: usize) -> usize {
+    if n < 1 << 6 {
+        1
+    } else if n < 1 << 14 {
+        2
+    } else if n <= u32::MAX as usize {
+        5
+    } else {
+        9
+    }
+}
+
+/// Bytes of a string in RDB without compression (`rdbSaveRawString`):
+/// short integer strings use the 1 + 1/2/4 byte integer encodings.
+fn rdb_string_size(s: &[u8]) -> usize {
+    if s.len() <= 11 {
+        if let Some(v) = crate::util::numbers::parse_i64(s) {
+            if v >= i8::MIN as i64 && v <= i8::MAX as i64 {
+                return 2;
+            } else if v >= i16::MIN as i64 && v <= i16::MAX as i64 {
+                return 3;
+            } else if v >= i32::MIN as i64 && v <= i32::MAX as i64 {
+                return 5;
+            }
+        }
+    }
+    rdb_len_size(s.len()) + s.len()
+}
+
+/// DEBUG OBJECT's `serializedlength`: the value's RDB size, ignoring LZF.
+fn serialized_length(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len() + 1,
+        Value::Set(set) => match set.as_intset() {
+            Some(is) => rdb_len_size(is.blob_len()) + is.blob_len(),
+            None => {
+                rdb_len_size(set.len())
+                    + set
+                        .iter()
+                        .map(|m| rdb_string_size(&m.to_bytes()))
+                        .sum::<usize>()
+            }
+        },
     }
 }
 
@@ -385,15 +447,12 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             match srv.dbs[ctx.db].peek(&key) {
                 None => ctx.out.error("ERR no such key"),
                 Some(o) => {
-                    let len = match &o.value {
-                        Value::Str(s) => s.len(),
-                    };
                     let idle = crate::db::value::lru_idle_seconds(o.lru, srv.lru_clock());
                     let s = format!(
                         "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                         o as *const _ as usize,
                         o.value.encoding(),
-                        len + 1,
+                        serialized_length(&o.value),
                         o.lru,
                         idle
                     );
@@ -520,6 +579,7 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj) -> usize {
             crate::db::RStr::Emb(v) => OBJ_HEADER + v.len() + 3,
             crate::db::RStr::Raw(v) => OBJ_HEADER + v.capacity() + 9,
         },
+        Value::Set(set) => OBJ_HEADER + set.heap_size(),
     };
     value + key.len() + 3 + DICT_ENTRY
 }

@@ -155,8 +155,10 @@ pub fn seed_random(seed: u64) {
 }
 
 /// Next output of the thread's splitmix64 generator: one add and three
-/// xor-multiply rounds, statistically solid, no dependency.
-fn random_u64() -> u64 {
+/// xor-multiply rounds, statistically solid, no dependency. Shared with the
+/// data types that sample their own structures (intset members for SPOP and
+/// SRANDMEMBER), so [`seed_random`] makes all of them reproducible at once.
+pub fn random_u64() -> u64 {
     RNG_STATE.with(|s| {
         let state = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
         s.set(state);
@@ -169,7 +171,7 @@ fn random_u64() -> u64 {
 
 /// Uniform value in `0..n` (`n > 0`), by multiply-shift (no modulo bias worth
 /// mentioning for any `n` a table can have).
-fn random_below(n: usize) -> usize {
+pub fn random_below(n: usize) -> usize {
     ((u128::from(random_u64()) * n as u128) >> 64) as usize
 }
 

@@ -7,9 +7,11 @@
 //! strings created whole, up to 44 bytes) and `raw` (everything else, and any
 //! string that was modified in place by APPEND or SETRANGE).
 //!
-//! Later data types (lists, hashes, sets, sorted sets) become further
-//! variants of [`Value`].
+//! Sets are [`Value::Set`] (see `db/set.rs` for their `intset` and
+//! `hashtable` encodings). Later data types (lists, hashes, sorted sets)
+//! become further variants of [`Value`].
 
+use super::set::SetValue;
 use crate::util::numbers;
 
 /// Longest string stored with the `embstr` encoding
@@ -100,6 +102,7 @@ impl RStr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(RStr),
+    Set(SetValue),
 }
 
 impl Value {
@@ -107,6 +110,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Set(_) => "set",
         }
     }
 
@@ -114,6 +118,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 }
@@ -150,6 +155,22 @@ impl RObj {
     pub fn as_str_mut(&mut self) -> Option<&mut RStr> {
         match &mut self.value {
             Value::Str(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&SetValue> {
+        match &self.value {
+            Value::Set(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
+        match &mut self.value {
+            Value::Set(s) => Some(s),
             #[allow(unreachable_patterns)]
             _ => None,
         }
