@@ -39,6 +39,9 @@ use crate::util::numbers;
 /// and Redis caps the setting at 2^30 entries.
 pub const MAX_INTSET_ENTRIES_CAP: usize = 1 << 30;
 
+/// Members looked at to estimate a hashtable set's string bytes.
+pub const MEMORY_SAMPLES: usize = 5;
+
 /// A member as stored in a hashtable set.
 pub type Member = Box<[u8]>;
 
@@ -304,12 +307,19 @@ impl SetValue {
 
     /// Approximate bytes owned by the value (MEMORY USAGE), in the spirit of
     /// Redis's `objectComputeSize`: the blob for an intset; for a hashtable
-    /// the table, the entries and the member strings.
+    /// the table and entries, plus the member strings estimated from the
+    /// first [`MEMORY_SAMPLES`] members (Redis's default `SAMPLES 5`), so the
+    /// cost does not grow with the set.
     pub fn heap_size(&self) -> usize {
         match self {
             SetValue::Intset(is) => is.heap_size(),
             SetValue::Hashtable(d) => {
-                d.allocated_bytes() + d.keys().map(|k| k.len()).sum::<usize>()
+                let (n, bytes) = d
+                    .keys()
+                    .take(MEMORY_SAMPLES)
+                    .fold((0usize, 0usize), |(n, b), k| (n + 1, b + k.len()));
+                let members = (bytes * d.len()).checked_div(n).unwrap_or(0);
+                d.allocated_bytes() + members
             }
         }
     }
