@@ -896,3 +896,19 @@ impl Pair {
         self.both(args).1
     }
 }
+
+#[test]
+fn debug_htstats_key_errors() {
+    let Some(mut p) = Pair::start() else { return };
+    p.script(&[
+        "DEBUG HTSTATS-KEY nokey",
+        "SADD i 1 2",
+        "DEBUG HTSTATS-KEY i",
+        "SET s x",
+        "DEBUG HTSTATS-KEY s",
+        "SADD h a",
+    ]);
+    // The text depends on hash placement; both must describe one table.
+    let (a, b) = p.both(&words("DEBUG HTSTATS-KEY h"));
+    assert_eq!(b.shape(), a.shape());
+}

@@ -400,6 +400,8 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",
                 "    Output a hex signature of the values of all the specified keys.",
+                "HTSTATS-KEY <key>",
+                "    Like HTSTATS but for the hash table stored at <key>'s value.",
                 "JMAP",
                 "    No-op (kept for compatibility).",
                 "LOG <message>",
@@ -491,6 +493,18 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                     None => [0u8; 20],
                 };
                 ctx.out.status(&hex(&d));
+            }
+        }
+        ("htstats-key", 3) => {
+            let key = ctx.arg(2).to_vec();
+            match srv.lookup_read_notouch(ctx.db, &key).map(|o| &o.value) {
+                None => ctx.out.error("ERR no such key"),
+                Some(Value::Set(crate::db::SetValue::Hashtable(d))) => {
+                    ctx.out.verbatim(d.stats_string().as_bytes(), "txt")
+                }
+                Some(_) => ctx.out.error(
+                    "ERR The value stored at the specified key is not represented using an hash table",
+                ),
             }
         }
         ("stringmatch-len", 4) => {
