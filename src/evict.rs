@@ -234,7 +234,7 @@ pub fn perform_evictions(srv: &mut Server) -> EvictResult {
             crate::pubsub::notify_keyspace_event(srv, None, NOTIFY_EVICTED, "evicted", &key, dbi);
         }
         srv.signal_modified_key(dbi, &key);
-        if evicted % 16 == 0 && start.elapsed().as_micros() as u64 > limit {
+        if evicted.is_multiple_of(16) && start.elapsed().as_micros() as u64 > limit {
             return EvictResult::Running;
         }
     }

@@ -262,7 +262,7 @@ pub fn notify_keyspace_event(
     }
     if flags & config::NOTIFY_KEYEVENT != 0 {
         let ch = format!("__keyevent@{}__:{}", db, event).into_bytes();
-        publish(srv, cur.as_deref_mut(), &ch, key, false);
+        publish(srv, cur, &ch, key, false);
     }
 }
 

@@ -994,8 +994,11 @@ mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
+    /// What a recorder saw: (db, argv as text) per propagated command.
+    type Log = Rc<RefCell<Vec<(usize, Vec<String>)>>>;
+
     /// A sink that records what would reach replicas and the AOF.
-    struct Recorder(Rc<RefCell<Vec<(usize, Vec<String>)>>>);
+    struct Recorder(Log);
 
     impl PropagationSink for Recorder {
         fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
@@ -1007,7 +1010,7 @@ mod tests {
         }
     }
 
-    fn setup() -> (Server, usize, Rc<RefCell<Vec<(usize, Vec<String>)>>>) {
+    fn setup() -> (Server, usize, Log) {
         let mut srv = Server::new(Config::default());
         let log = Rc::new(RefCell::new(Vec::new()));
         srv.propagation_sinks.push(Box::new(Recorder(log.clone())));

@@ -13,6 +13,7 @@ pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
 
@@ -158,6 +159,7 @@ use connection as conn;
 use hashes as h;
 use keys as k;
 use server_cmds as sv;
+use sets as st;
 use strings as s;
 
 const O1: &str = "O(1)";
@@ -710,6 +712,25 @@ pub static TABLE: &[CommandDef] = &[
     cmd("hexists", 3, READONLY | FAST, ACL_HASH, K1, "hash", "2.0.0", "Determine if a hash field exists", O1, h::hexists_command),
     cmd("hrandfield", -2, READONLY, ACL_HASH, K1, "hash", "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned", h::hrandfield_command),
     cmd("hscan", -3, READONLY, ACL_HASH, K1, "hash", "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", h::hscan_command),
+    // Sets (t_set.c)
+    cmd("sadd", -3, WRITE | DENYOOM | FAST, ACL_SET, K1, "set", "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", st::sadd_command),
+    cmd("scard", 2, READONLY | FAST, ACL_SET, K1, "set", "1.0.0", "Get the number of members in a set", O1, st::scard_command),
+    cmd("sdiff", -2, READONLY, ACL_SET, KALL, "set", "1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets.", st::sdiff_command),
+    cmd("sdiffstore", -3, WRITE | DENYOOM, ACL_SET, KALL, "set", "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.", st::sdiffstore_command),
+    cmd("sinter", -2, READONLY, ACL_SET, KALL, "set", "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", st::sinter_command),
+    // SINTERCARD's keys follow a numkeys argument: no legacy key range (Redis reports 0 0 0 and movablekeys).
+    cmd("sintercard", -3, READONLY, ACL_SET, NO_KEYS, "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", st::sintercard_command),
+    cmd("sinterstore", -3, WRITE | DENYOOM, ACL_SET, KALL, "set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", st::sinterstore_command),
+    cmd("sismember", 3, READONLY | FAST, ACL_SET, K1, "set", "1.0.0", "Determine if a given value is a member of a set", O1, st::sismember_command),
+    cmd("smembers", 2, READONLY, ACL_SET, K1, "set", "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.", st::smembers_command),
+    cmd("smismember", -3, READONLY | FAST, ACL_SET, K1, "set", "6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership", st::smismember_command),
+    cmd("smove", 4, WRITE | FAST, ACL_SET, K12, "set", "1.0.0", "Move a member from one set to another", O1, st::smove_command),
+    cmd("spop", -2, WRITE | FAST, ACL_SET, K1, "set", "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", st::spop_command),
+    cmd("srandmember", -2, READONLY, ACL_SET, K1, "set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", st::srandmember_command),
+    cmd("srem", -3, WRITE | FAST, ACL_SET, K1, "set", "1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed.", st::srem_command),
+    cmd("sscan", -3, READONLY, ACL_SET, K1, "set", "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", st::sscan_command),
+    cmd("sunion", -2, READONLY, ACL_SET, KALL, "set", "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets.", st::sunion_command),
+    cmd("sunionstore", -3, WRITE | DENYOOM, ACL_SET, KALL, "set", "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.", st::sunionstore_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),

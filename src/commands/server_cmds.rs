@@ -341,6 +341,21 @@ fn value_digest(v: &Value) -> Vec<u8> {
             b.extend_from_slice(&acc);
             b
         }
+        Value::Set(set) => {
+            // Members are unordered: XOR their digests (as Redis's
+            // `xorDigest`), so equal sets digest equally whatever the
+            // encoding or insertion history.
+            let mut acc = [0u8; 20];
+            for m in set.iter() {
+                let d = digest_bytes(&[&m.to_bytes()]);
+                for (a, b) in acc.iter_mut().zip(d) {
+                    *a ^= b;
+                }
+            }
+            let mut b = b"set:".to_vec();
+            b.extend_from_slice(&acc);
+            b
+        }
     }
 }
 
@@ -372,7 +387,34 @@ fn serialized_len(v: &Value) -> usize {
                 rdb_len_size(h.len()) + pairs
             }
         },
+        Value::Set(set) => match set.as_intset() {
+            Some(is) => rdb_len_size(is.blob_len()) + is.blob_len(),
+            None => {
+                rdb_len_size(set.len())
+                    + set
+                        .iter()
+                        .map(|m| rdb_string_size(&m.to_bytes()))
+                        .sum::<usize>()
+            }
+        },
     }
+}
+
+/// Bytes of a string in RDB without compression (`rdbSaveRawString`):
+/// short integer strings use the 1 + 1/2/4 byte integer encodings.
+fn rdb_string_size(s: &[u8]) -> usize {
+    if s.len() <= 11 {
+        if let Some(v) = crate::util::numbers::parse_i64(s) {
+            if v >= i8::MIN as i64 && v <= i8::MAX as i64 {
+                return 2;
+            } else if v >= i16::MIN as i64 && v <= i16::MAX as i64 {
+                return 3;
+            } else if v >= i32::MIN as i64 && v <= i32::MAX as i64 {
+                return 5;
+            }
+        }
+    }
+    rdb_len_size(s.len()) + s.len()
 }
 
 /// DEBUG <subcommand> ... (the subcommands the test suite and operators use)
@@ -504,6 +546,9 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                     let stats = h.as_table().map(|d| d.stats_string()).unwrap_or_default();
                     ctx.out.verbatim(stats.as_bytes(), "txt");
                 }
+                Value::Set(crate::db::SetValue::Hashtable(d)) => {
+                    ctx.out.verbatim(d.stats_string().as_bytes(), "txt")
+                }
                 _ => ctx.out.error(
                     "ERR The value stored at the specified key is not represented using an hash table",
                 ),
@@ -598,6 +643,7 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj, samples: usize) -> usiz
             crate::db::RStr::Raw(v) => OBJ_HEADER + v.capacity() + 9,
         },
         Value::Hash(h) => h.memory_usage(samples),
+        Value::Set(set) => OBJ_HEADER + set.heap_size(),
     };
     value + key.len() + 3 + DICT_ENTRY
 }

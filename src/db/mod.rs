@@ -1,12 +1,16 @@
 //! The keyspace: the dict, values, and databases (~ Redis's `dict.c`,
-//! `object.c`, `db.c`).
+//! `object.c`, `db.c`), and the data type encodings (`intset.c`, the
+//! `setType*` half of `t_set.c`).
 
 pub mod dict;
 pub mod hash;
+pub mod intset;
 pub mod keyspace;
 pub mod listpack;
+pub mod set;
 pub mod value;
 
 pub use hash::HashValue;
 pub use keyspace::{Db, Key};
+pub use set::SetValue;
 pub use value::{RObj, RStr, Value};

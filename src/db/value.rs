@@ -7,11 +7,13 @@
 //! strings created whole, up to 44 bytes) and `raw` (everything else, and any
 //! string that was modified in place by APPEND or SETRANGE).
 //!
-//! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`).
-//! Later data types (lists, sets, sorted sets) become further variants of
+//! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`),
+//! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
+//! Later data types (lists, sorted sets) become further variants of
 //! [`Value`].
 
 use super::hash::HashValue;
+use super::set::SetValue;
 use crate::util::numbers;
 
 /// Longest string stored with the `embstr` encoding
@@ -103,6 +105,7 @@ impl RStr {
 pub enum Value {
     Str(RStr),
     Hash(HashValue),
+    Set(SetValue),
 }
 
 impl Value {
@@ -111,6 +114,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -119,6 +123,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 }
@@ -154,6 +159,22 @@ impl RObj {
     pub fn as_str_mut(&mut self) -> Option<&mut RStr> {
         match &mut self.value {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&SetValue> {
+        match &self.value {
+            Value::Set(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
+        match &mut self.value {
+            Value::Set(s) => Some(s),
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
