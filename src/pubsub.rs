@@ -181,7 +181,11 @@ pub fn unsubscribe_all_silently(srv: &mut Server, cid: usize) {
 
 /// Append a message to receiver `cid` (the caller's buffer if it is the
 /// client running the current command).
-fn deliver(srv: &mut Server, cur: &mut Option<&mut Ctx>, cid: usize, parts: &[&[u8]]) {
+/// The client running the current command and its reply buffer (which is
+/// out of the client while the command runs).
+pub type Current<'a> = Option<(usize, &'a mut ReplyBuf)>;
+
+fn deliver(srv: &mut Server, cur: &mut Current, cid: usize, parts: &[&[u8]]) {
     let write = |out: &mut ReplyBuf| {
         out.begin_push();
         out.push_len(parts.len());
@@ -191,7 +195,7 @@ fn deliver(srv: &mut Server, cur: &mut Option<&mut Ctx>, cid: usize, parts: &[&[
         out.end_push();
     };
     match cur {
-        Some(ctx) if ctx.cid == cid => write(&mut ctx.out),
+        Some((me, out)) if *me == cid => write(out),
         _ => {
             if let Some(c) = srv.clients.get_mut(cid) {
                 c.reply.resp = c.resp;
@@ -204,13 +208,7 @@ fn deliver(srv: &mut Server, cur: &mut Option<&mut Ctx>, cid: usize, parts: &[&[
 }
 
 /// PUBLISH to a channel: returns the number of receivers.
-pub fn publish(
-    srv: &mut Server,
-    mut cur: Option<&mut Ctx>,
-    ch: &[u8],
-    msg: &[u8],
-    shard: bool,
-) -> i64 {
+pub fn publish(srv: &mut Server, mut cur: Current, ch: &[u8], msg: &[u8], shard: bool) -> i64 {
     let mut receivers = 0;
     let map = if shard {
         &srv.pubsubshard_channels
@@ -244,7 +242,7 @@ pub fn publish(
 /// Redis's `notifyKeyspaceEvent`.
 pub fn notify_keyspace_event(
     srv: &mut Server,
-    cur: Option<&mut Ctx>,
+    cur: Current,
     class: u32,
     event: &str,
     key: &[u8],
@@ -258,7 +256,8 @@ pub fn notify_keyspace_event(
     if flags & config::NOTIFY_KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{}__:", db).into_bytes();
         ch.extend_from_slice(key);
-        publish(srv, cur.as_deref_mut(), &ch, event.as_bytes(), false);
+        let again = cur.as_mut().map(|(c, o)| (*c, &mut **o));
+        publish(srv, again, &ch, event.as_bytes(), false);
     }
     if flags & config::NOTIFY_KEYEVENT != 0 {
         let ch = format!("__keyevent@{}__:{}", db, event).into_bytes();
@@ -350,7 +349,7 @@ pub fn punsubscribe_command(srv: &mut Server, ctx: &mut Ctx) {
 pub fn publish_command(srv: &mut Server, ctx: &mut Ctx) {
     let ch = ctx.arg(1).to_vec();
     let msg = ctx.arg(2).to_vec();
-    let n = publish(srv, Some(ctx), &ch, &msg, false);
+    let n = publish(srv, Some((ctx.cid, &mut ctx.out)), &ch, &msg, false);
     // Propagated to replicas even though the dataset did not change.
     ctx.force_propagate = true;
     ctx.out.int(n);
@@ -360,7 +359,7 @@ pub fn publish_command(srv: &mut Server, ctx: &mut Ctx) {
 pub fn spublish_command(srv: &mut Server, ctx: &mut Ctx) {
     let ch = ctx.arg(1).to_vec();
     let msg = ctx.arg(2).to_vec();
-    let n = publish(srv, Some(ctx), &ch, &msg, true);
+    let n = publish(srv, Some((ctx.cid, &mut ctx.out)), &ch, &msg, true);
     ctx.force_propagate = true;
     ctx.out.int(n);
 }

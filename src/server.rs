@@ -545,7 +545,31 @@ impl Server {
     #[inline]
     pub fn notify(&mut self, ctx: &mut Ctx, class: u32, event: &str, key: &[u8], db: usize) {
         if self.config.notify_keyspace_events & class != 0 {
-            crate::pubsub::notify_keyspace_event(self, Some(ctx), class, event, key, db);
+            crate::pubsub::notify_keyspace_event(
+                self,
+                Some((ctx.cid, &mut ctx.out)),
+                class,
+                event,
+                key,
+                db,
+            );
+        }
+    }
+
+    /// [`Server::notify`] for handlers that split their `Ctx` apart: the
+    /// calling client's id and reply buffer are passed directly.
+    #[inline]
+    pub fn notify_out(
+        &mut self,
+        cid: usize,
+        out: &mut ReplyBuf,
+        class: u32,
+        event: &str,
+        key: &[u8],
+        db: usize,
+    ) {
+        if self.config.notify_keyspace_events & class != 0 {
+            crate::pubsub::notify_keyspace_event(self, Some((cid, out)), class, event, key, db);
         }
     }
 

@@ -12,6 +12,7 @@
 
 use crate::commands::keys::{parse_scan_cursor, parse_scan_options, ScanOpts};
 use crate::commands::{arg_eq, arity_error, parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW};
 use crate::db::dict::random_below;
 use crate::db::hash::HashLimits;
 use crate::db::listpack::LpEntry;
@@ -79,9 +80,9 @@ fn write_hash_or_create<'a>(
     db: usize,
     key: &[u8],
     out: &mut ReplyBuf,
-) -> Option<&'a mut HashValue> {
+) -> Option<(&'a mut HashValue, bool)> {
     let found = write_hash(srv, db, key, out).ok()?.is_some();
-    Some(hash_at(srv, db, key, !found))
+    Some((hash_at(srv, db, key, !found), !found))
 }
 
 fn limits(srv: &Server) -> HashLimits {
@@ -106,8 +107,10 @@ fn hset_generic(srv: &mut Server, ctx: &mut Ctx, is_hset: bool) {
         return;
     }
     let lim = limits(srv);
-    let Ctx { argv, out, db, .. } = ctx;
-    let h = match write_hash_or_create(srv, *db, &argv[1], out) {
+    let Ctx {
+        argv, out, db, cid, ..
+    } = ctx;
+    let (h, created_key) = match write_hash_or_create(srv, *db, &argv[1], out) {
         Some(h) => h,
         None => return,
     };
@@ -123,6 +126,10 @@ fn hset_generic(srv: &mut Server, ctx: &mut Ctx, is_hset: bool) {
     } else {
         out.ok();
     }
+    if created_key {
+        srv.notify_out(*cid, out, NOTIFY_NEW, "new", &argv[1], *db);
+    }
+    srv.notify_out(*cid, out, NOTIFY_HASH, "hset", &argv[1], *db);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += ((argv.len() - 2) / 2) as u64;
 }
@@ -140,8 +147,10 @@ pub fn hmset_command(srv: &mut Server, ctx: &mut Ctx) {
 /// HSETNX key field value
 pub fn hsetnx_command(srv: &mut Server, ctx: &mut Ctx) {
     let lim = limits(srv);
-    let Ctx { argv, out, db, .. } = ctx;
-    let h = match write_hash_or_create(srv, *db, &argv[1], out) {
+    let Ctx {
+        argv, out, db, cid, ..
+    } = ctx;
+    let (h, created_key) = match write_hash_or_create(srv, *db, &argv[1], out) {
         Some(h) => h,
         None => return,
     };
@@ -152,6 +161,10 @@ pub fn hsetnx_command(srv: &mut Server, ctx: &mut Ctx) {
     h.try_conversion([&argv[2][..], &argv[3][..]], lim.max_value);
     h.set(&argv[2], &argv[3], lim);
     out.int(1);
+    if created_key {
+        srv.notify_out(*cid, out, NOTIFY_NEW, "new", &argv[1], *db);
+    }
+    srv.notify_out(*cid, out, NOTIFY_HASH, "hset", &argv[1], *db);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += 1;
 }
@@ -185,7 +198,9 @@ pub fn hmget_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// HDEL key field [field ...]
 pub fn hdel_command(srv: &mut Server, ctx: &mut Ctx) {
-    let Ctx { argv, out, db, .. } = ctx;
+    let Ctx {
+        argv, out, db, cid, ..
+    } = ctx;
     let h = match write_hash(srv, *db, &argv[1], out) {
         Ok(Some(h)) => h,
         Ok(None) => {
@@ -209,6 +224,10 @@ pub fn hdel_command(srv: &mut Server, ctx: &mut Ctx) {
         srv.dbs[*db].delete(&argv[1]);
     }
     if deleted > 0 {
+        srv.notify_out(*cid, out, NOTIFY_HASH, "hdel", &argv[1], *db);
+        if emptied {
+            srv.notify_out(*cid, out, NOTIFY_GENERIC, "del", &argv[1], *db);
+        }
         srv.signal_modified_key(*db, &argv[1]);
         srv.dirty += deleted as u64;
     }
@@ -287,7 +306,9 @@ pub fn hincrby_command(srv: &mut Server, ctx: &mut Ctx) {
         None => return,
     };
     let lim = limits(srv);
-    let Ctx { argv, out, db, .. } = ctx;
+    let Ctx {
+        argv, out, db, cid, ..
+    } = ctx;
     // Compute first, create the key only once the result is known good, so
     // no error path can leave an empty hash behind.
     let (found, current) = match write_hash(srv, *db, &argv[1], out) {
@@ -318,6 +339,10 @@ pub fn hincrby_command(srv: &mut Server, ctx: &mut Ctx) {
     numbers::fmt_i64(value, &mut text);
     hash_at(srv, *db, &argv[1], !found).set(&argv[2], &text, lim);
     out.int(value);
+    if !found {
+        srv.notify_out(*cid, out, NOTIFY_NEW, "new", &argv[1], *db);
+    }
+    srv.notify_out(*cid, out, NOTIFY_HASH, "hincrby", &argv[1], *db);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += 1;
 }
@@ -344,6 +369,7 @@ pub fn hincrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
         out,
         db,
         rewrite,
+        cid,
         ..
     } = ctx;
     let (found, current) = match write_hash(srv, *db, &argv[1], out) {
@@ -373,6 +399,10 @@ pub fn hincrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
     };
     hash_at(srv, *db, &argv[1], !found).set(&argv[2], &text, lim);
     out.bulk(&text);
+    if !found {
+        srv.notify_out(*cid, out, NOTIFY_NEW, "new", &argv[1], *db);
+    }
+    srv.notify_out(*cid, out, NOTIFY_HASH, "hincrbyfloat", &argv[1], *db);
     srv.signal_modified_key(*db, &argv[1]);
     srv.dirty += 1;
     *rewrite = Some(vec![vec![

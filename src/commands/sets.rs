@@ -23,6 +23,7 @@ use std::ptr;
 
 use crate::commands::keys::parse_scan_cursor;
 use crate::commands::{arg_eq, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
 use crate::db::dict::Dict;
 use crate::db::set::{Member, MemberRef, SetDict};
 use crate::db::{RObj, SetValue, Value};
@@ -87,6 +88,7 @@ pub fn sadd_command(srv: &mut Server, ctx: &mut Ctx) {
     let now = srv.cmd_time_ms;
     let argv = &ctx.argv;
     let mut added = 0u64;
+    let mut created = false;
     let dbm = &mut srv.dbs[db];
     if let Some(o) = dbm.lookup(&argv[1], now) {
         let set = match &mut o.value {
@@ -106,9 +108,15 @@ pub fn sadd_command(srv: &mut Server, ctx: &mut Ctx) {
             added += u64::from(set.add(m, max));
         }
         dbm.add(argv[1].as_slice().into(), RObj::new(Value::Set(set), lru));
+        created = true;
     }
     if added > 0 {
-        srv.signal_modified_key(db, &ctx.argv[1]);
+        let key = ctx.argv[1].clone();
+        if created {
+            srv.notify(ctx, NOTIFY_NEW, "new", &key, db);
+        }
+        srv.notify(ctx, NOTIFY_SET, "sadd", &key, db);
+        srv.signal_modified_key(db, &key);
     }
     srv.dirty += added;
     ctx.out.int(added as i64);
@@ -138,7 +146,12 @@ pub fn srem_command(srv: &mut Server, ctx: &mut Ctx) {
         srv.dbs[db].delete(&argv[1]);
     }
     if deleted > 0 {
-        srv.signal_modified_key(db, &argv[1]);
+        let key = argv[1].clone();
+        srv.notify(ctx, NOTIFY_SET, "srem", &key, db);
+        if emptied {
+            srv.notify(ctx, NOTIFY_GENERIC, "del", &key, db);
+        }
+        srv.signal_modified_key(db, &key);
         srv.dirty += deleted;
     }
     ctx.out.int(deleted as i64);
@@ -176,23 +189,30 @@ pub fn smove_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(src_empty) = removed_and_empty else {
         return ctx.out.int(0);
     };
+    let (src, dst, ele) = (src.clone(), dst.clone(), ele.clone());
     if src_empty {
-        srv.dbs[db].delete(src);
+        srv.dbs[db].delete(&src);
+    }
+    srv.notify(ctx, NOTIFY_SET, "srem", &src, db);
+    if src_empty {
+        srv.notify(ctx, NOTIFY_GENERIC, "del", &src, db);
     }
     if !dst_exists {
         let lru = srv.new_obj_lru();
-        let set = SetValue::create_for(ele);
+        let set = SetValue::create_for(&ele);
         srv.dbs[db].add(dst.as_slice().into(), RObj::new(Value::Set(set), lru));
+        srv.notify(ctx, NOTIFY_NEW, "new", &dst, db);
     }
-    srv.signal_modified_key(db, src);
+    srv.signal_modified_key(db, &src);
     srv.dirty += 1;
-    let added = match write_set(srv, db, dst) {
-        Ok(Some(s)) => s.add(ele, max),
+    let added = match write_set(srv, db, &dst) {
+        Ok(Some(s)) => s.add(&ele, max),
         _ => false,
     };
     if added {
         srv.dirty += 1;
-        srv.signal_modified_key(db, dst);
+        srv.signal_modified_key(db, &dst);
+        srv.notify(ctx, NOTIFY_SET, "sadd", &dst, db);
     }
     ctx.out.int(1);
 }
@@ -256,6 +276,10 @@ pub fn spop_command(srv: &mut Server, ctx: &mut Ctx) {
     if now_empty {
         srv.dbs[db].delete(&key);
     }
+    srv.notify(ctx, NOTIFY_SET, "spop", &key, db);
+    if now_empty {
+        srv.notify(ctx, NOTIFY_GENERIC, "del", &key, db);
+    }
     ctx.rewrite_as(srem_argv(&key, &member));
     srv.signal_modified_key(db, &key);
     srv.dirty += 1;
@@ -307,6 +331,8 @@ fn spop_with_count(srv: &mut Server, ctx: &mut Ctx) {
     if count >= size {
         sunion_diff_generic(srv, ctx, 1, 1, None, SetOp::Union);
         srv.dbs[db].delete(&key);
+        srv.notify(ctx, NOTIFY_SET, "spop", &key, db);
+        srv.notify(ctx, NOTIFY_GENERIC, "del", &key, db);
         ctx.rewrite_as(vec![b"DEL".to_vec(), key.clone()]);
         srv.signal_modified_key(db, &key);
         return;
@@ -354,6 +380,7 @@ fn spop_with_count(srv: &mut Server, ctx: &mut Ctx) {
     // Replaces the propagation of SPOP itself (Redis's
     // `preventCommandPropagation` after `alsoPropagate`).
     ctx.rewrite = Some(also);
+    srv.notify(ctx, NOTIFY_SET, "spop", &key, db);
     srv.signal_modified_key(db, &key);
 }
 
@@ -481,6 +508,7 @@ fn store_result(srv: &mut Server, ctx: &mut Ctx, dst: &[u8], result: SetValue) {
         if srv.dbs[db].delete(dst).is_some() {
             srv.dirty += 1;
             srv.signal_modified_key(db, dst);
+            srv.notify(ctx, NOTIFY_GENERIC, "del", dst, db);
         }
         return;
     }
@@ -488,10 +516,16 @@ fn store_result(srv: &mut Server, ctx: &mut Ctx, dst: &[u8], result: SetValue) {
     let lru = srv.new_obj_lru();
     let now = srv.cmd_time_ms;
     srv.dbs[db].expire_if_needed(dst, now);
-    srv.dbs[db].set(dst, RObj::new(Value::Set(result), lru), false);
+    let existed = srv.dbs[db].set(dst, RObj::new(Value::Set(result), lru), false);
     srv.signal_modified_key(db, dst);
     srv.dirty += 1;
     ctx.out.int(n as i64);
+    if !existed {
+        srv.notify(ctx, NOTIFY_NEW, "new", dst, db);
+    }
+    // The event is the command's name: sinterstore, sunionstore, sdiffstore.
+    let event = srv.commands.entries[ctx.cmd].def.name;
+    srv.notify(ctx, NOTIFY_SET, event, dst, db);
 }
 
 /// What SINTER-like commands do with the intersection.
@@ -542,6 +576,7 @@ fn sinter_generic(srv: &mut Server, ctx: &mut Ctx, first: usize, n: usize, mode:
             InterMode::Store(dst) => {
                 if srv.dbs[db].delete(dst).is_some() {
                     srv.signal_modified_key(db, dst);
+                    srv.notify(ctx, NOTIFY_GENERIC, "del", dst, db);
                     srv.dirty += 1;
                 }
                 ctx.out.int(0);
