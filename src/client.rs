@@ -78,6 +78,8 @@ pub struct Client {
     pub sub_shard: Vec<Vec<u8>>,
     /// Since when the output buffer has been over the soft limit.
     pub obuf_soft_limit_since_ms: Option<i64>,
+    /// CLIENT TRACKING state.
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -143,6 +145,7 @@ impl Client {
             sub_patterns: Vec::new(),
             sub_shard: Vec::new(),
             obuf_soft_limit_since_ms: None,
+            tracking: Default::default(),
         }
     }
 
@@ -159,6 +162,15 @@ impl Client {
         }
         if self.multi.is_some() {
             s.push('x');
+        }
+        if self.tracking.on {
+            s.push('t');
+        }
+        if self.tracking.broken_redir {
+            s.push('R');
+        }
+        if self.tracking.bcast {
+            s.push('B');
         }
         if self.flags.dirty_cas {
             s.push('d');
@@ -190,7 +202,7 @@ impl Client {
         let qbuf_free = self.qb.capacity() - self.qb.used();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -216,6 +228,11 @@ impl Client {
             tot_mem,
             events,
             self.last_cmd,
+            if self.tracking.on {
+                self.tracking.redirect as i64
+            } else {
+                -1
+            },
             self.resp,
         )
     }

@@ -311,6 +311,7 @@ impl EventLoop {
         if srv.active_expire_enabled {
             active_expire_cycle(srv, CycleType::Fast);
         }
+        crate::tracking::broadcast_invalidations(srv);
         self.handle_pending_writes(srv);
         self.free_closed_clients(srv);
     }
@@ -401,7 +402,9 @@ impl EventLoop {
                 crate::multi::unwatch_all_keys(srv, cid);
                 crate::pubsub::unsubscribe_all_silently(srv, cid);
                 srv.monitors.retain(|&m| m != cid);
+                crate::tracking::disable(srv, cid);
                 let mut c = srv.clients.remove(cid);
+                srv.client_by_id.remove(&c.id);
                 if let Some(mut s) = c.sock.take() {
                     let _ = self.poll.registry().deregister(&mut s);
                 }

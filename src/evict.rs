@@ -233,7 +233,7 @@ pub fn perform_evictions(srv: &mut Server) -> EvictResult {
         if srv.config.notify_keyspace_events & NOTIFY_EVICTED != 0 {
             crate::pubsub::notify_keyspace_event(srv, None, NOTIFY_EVICTED, "evicted", &key, dbi);
         }
-        srv.signal_modified_key(dbi, &key);
+        srv.signal_deleted_by_server(dbi, &key);
         if evicted.is_multiple_of(16) && start.elapsed().as_micros() as u64 > limit {
             return EvictResult::Running;
         }

@@ -29,6 +29,7 @@
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
+//! | [`tracking`] | client-side caching invalidation | `tracking.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
@@ -52,4 +53,5 @@ pub mod multi;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod tracking;
 pub mod util;

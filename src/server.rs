@@ -233,6 +233,12 @@ pub struct Server {
     /// handle on the poller's registry for that.
     pub listeners: Vec<mio::net::TcpListener>,
     pub registry: Option<mio::Registry>,
+    /// Client id -> slab key (CLIENT TRACKING REDIRECT, CLIENT KILL ID...).
+    pub client_by_id: std::collections::HashMap<u64, usize>,
+    /// Client-side caching state (see tracking.rs).
+    pub tracking: crate::tracking::TrackingState,
+    /// Nesting of `call` (EXEC runs its commands one level down).
+    pub call_depth: u32,
 }
 
 /// An active CLIENT PAUSE.
@@ -291,6 +297,9 @@ impl Server {
             monitors: Vec::new(),
             listeners: Vec::new(),
             registry: None,
+            client_by_id: Default::default(),
+            tracking: Default::default(),
+            call_depth: 0,
         }
     }
 
@@ -328,7 +337,10 @@ impl Server {
         client.id = self.next_client_id;
         self.next_client_id += 1;
         self.stats.numconnections += 1;
-        self.clients.insert(client)
+        let id = client.id;
+        let cid = self.clients.insert(client);
+        self.client_by_id.insert(id, cid);
+        cid
     }
 
     /// Mark a client to be freed in `before_sleep` (Redis's `freeClientAsync`).
@@ -577,11 +589,20 @@ impl Server {
     /// and client-side caching invalidation.
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
         crate::multi::touch_watched_key(self, db, key);
+        crate::tracking::invalidate_key(self, key, true, true);
+    }
+
+    /// A key was removed without a client asking (expiry, eviction): like
+    /// `signal_modified_key` with no current client.
+    pub fn signal_deleted_by_server(&mut self, db: usize, key: &[u8]) {
+        crate::multi::touch_watched_key(self, db, key);
+        crate::tracking::invalidate_key(self, key, true, false);
     }
 
     /// A database (or all, with `None`) is about to be flushed (Redis's
     /// `signalFlushedDb`): call before the data goes.
     pub fn signal_flushed_db(&mut self, db: Option<usize>) {
+        crate::tracking::invalidate_on_flush(self);
         match db {
             Some(d) => crate::multi::touch_all_watched_keys_in_db(self, d, None),
             None => {
@@ -665,6 +686,9 @@ impl Server {
                 self.reject(cid, Some(id), "NOAUTH Authentication required.", &argv);
                 return;
             }
+        }
+        if self.tracking.clients > 0 {
+            crate::tracking::limit_used_slots(self);
         }
         // maxmemory: refuse commands that may grow memory once over the
         // limit (Redis's OOM check in processCommand; key eviction will
@@ -755,6 +779,24 @@ impl Server {
         } else {
             None
         };
+        // Client-side caching: a tracking client's read-only command
+        // remembers the keys it reads (computed before the handler, which
+        // may consume its arguments).
+        let track_keys = {
+            let tr = &self.clients[cid].tracking;
+            if tr.on
+                && !tr.bcast
+                && def.flags & table::READONLY != 0
+                && def.flags & table::PUBSUB == 0
+            {
+                let idx = self.commands.key_indexes(id, argv.len());
+                Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
+            } else {
+                None
+            }
+        };
+        let prev_current = self.tracking.current.replace(cid);
+        self.call_depth += 1;
         let mut ctx = Ctx::new(argv, out, cid, db, id);
         let dirty_before = self.dirty;
         // One clock read per command: the end of the previous command in
@@ -774,6 +816,13 @@ impl Server {
             );
             ctx.out
                 .error("ERR internal error while executing the command");
+        }
+        self.call_depth -= 1;
+        self.tracking.current = prev_current;
+        if let Some(keys) = track_keys {
+            if self.clients.contains(cid) {
+                crate::tracking::remember_keys(self, cid, &keys);
+            }
         }
         let end_us = now_us();
         self.clock_us = end_us;
@@ -830,6 +879,22 @@ impl Server {
             if c.reply.pending() > crate::resp::reply::REPLY_CHUNK_BYTES {
                 self.check_output_limits(cid);
             }
+        }
+        if self.call_depth == 0 {
+            // CLIENT CACHING applies to the next command only (or the next
+            // transaction); then the held self-invalidations go out.
+            let is_client_cmd = {
+                let e = &self.commands.entries[id];
+                e.parent
+                    .map_or(e.def.name, |p| self.commands.entries[p].def.name)
+                    == "client"
+            };
+            if let Some(c) = self.clients.get_mut(cid) {
+                if c.multi.is_none() && !is_client_cmd {
+                    c.tracking.caching = false;
+                }
+            }
+            crate::tracking::handle_pending(self, cid);
         }
     }
 
@@ -917,7 +982,7 @@ impl Server {
                 db,
             );
         }
-        self.signal_modified_key(db, &key);
+        self.signal_deleted_by_server(db, &key);
         if !self.propagation_sinks.is_empty() {
             self.propagate(db, &[b"DEL".to_vec(), key.to_vec()]);
         }
@@ -942,6 +1007,9 @@ impl Server {
             self.stats.inst_net_out.track(nout, now);
         }
         self.check_unpause(false);
+        if self.tracking.clients > 0 {
+            crate::tracking::limit_used_slots(self);
+        }
         // Keep evicting in the background when a previous pass ran out of
         // time (Redis's evictionTimeProc).
         if self.config.maxmemory > 0 {

@@ -435,3 +435,53 @@ fn maxmemory_evicts_or_refuses_by_policy() {
     assert!(c.cmd_args(&[b"SET", b"x", &val]).starts_with(b"-OOM"));
     c.cmd("CONFIG SET maxmemory 0");
 }
+
+#[test]
+fn client_side_caching_invalidations() {
+    let s = start_ferrodis(&[]);
+    // RESP3 default mode: read, then another client writes.
+    let mut c = Conn::connect(s.port);
+    let mut w = Conn::connect(s.port);
+    c.cmd("HELLO 3");
+    assert_eq!(c.cmd("CLIENT TRACKING on"), b"+OK\r\n");
+    w.cmd("SET k1 v");
+    assert_eq!(c.cmd("GET k1"), b"$1\r\nv\r\n");
+    w.cmd("SET k1 v2");
+    assert_eq!(
+        c.read_reply(),
+        b">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n"
+    );
+    // The key is forgotten after one invalidation.
+    w.cmd("SET k1 v3");
+    assert_eq!(c.cmd("PING"), b"+PONG\r\n");
+    // RESP2 redirect to a subscriber of __redis__:invalidate.
+    let mut r = Conn::connect(s.port);
+    let id = String::from_utf8(r.cmd("CLIENT ID")).unwrap();
+    let id = id.trim_start_matches(':').trim().to_string();
+    r.cmd("SUBSCRIBE __redis__:invalidate");
+    let mut t = Conn::connect(s.port);
+    assert_eq!(
+        t.cmd_args(&[b"CLIENT", b"TRACKING", b"on", b"REDIRECT", id.as_bytes()]),
+        b"+OK\r\n"
+    );
+    t.cmd("GET k2");
+    w.cmd("SET k2 x");
+    assert_eq!(
+        r.read_reply(),
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$2\r\nk2\r\n"
+    );
+    // BCAST with a prefix batches keys per event-loop turn.
+    let mut b = Conn::connect(s.port);
+    b.cmd("HELLO 3");
+    assert_eq!(b.cmd("CLIENT TRACKING on BCAST PREFIX user:"), b"+OK\r\n");
+    w.cmd("SET other 1");
+    w.cmd("SET user:1 a");
+    assert_eq!(
+        b.read_reply(),
+        b">2\r\n$10\r\ninvalidate\r\n*1\r\n$6\r\nuser:1\r\n"
+    );
+    assert_eq!(
+        b.cmd("CLIENT TRACKING on BCAST PREFIX user:x"),
+        b"-ERR Prefix 'user:x' overlaps with an existing prefix 'user:'. Prefixes for a single client must not overlap.\r\n".to_vec()
+    );
+}

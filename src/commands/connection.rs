@@ -47,6 +47,7 @@ pub fn quit_command(srv: &mut Server, ctx: &mut Ctx) {
 pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
     crate::multi::discard_transaction(srv, ctx.cid);
     crate::pubsub::unsubscribe_all_silently(srv, ctx.cid);
+    crate::tracking::disable(srv, ctx.cid);
     let c = &mut srv.clients[ctx.cid];
     c.name = None;
     c.resp = 2;
@@ -483,11 +484,6 @@ pub fn client_no_evict_command(_srv: &mut Server, ctx: &mut Ctx) {
     } else {
         ctx.out.error(SYNTAX_ERR);
     }
-}
-
-/// CLIENT GETREDIR (tracking is not enabled on any connection yet: -1).
-pub fn client_getredir_command(_srv: &mut Server, ctx: &mut Ctx) {
-    ctx.out.int(-1);
 }
 
 /// CLIENT REPLY ON|OFF|SKIP

@@ -216,7 +216,7 @@ static CONFIG_SUBS: [CommandDef; 4] = [
     ),
 ];
 
-static CLIENT_SUBS: [CommandDef; 13] = [
+static CLIENT_SUBS: [CommandDef; 16] = [
     cmd(
         "id",
         2,
@@ -323,7 +323,7 @@ static CLIENT_SUBS: [CommandDef; 13] = [
         "6.0.0",
         "Get tracking notifications redirection client ID if any",
         O1,
-        conn::client_getredir_command,
+        crate::tracking::client_getredir_command,
     ),
     cmd(
         "reply",
@@ -372,6 +372,42 @@ static CLIENT_SUBS: [CommandDef; 13] = [
         "Resume processing of clients that were paused",
         "O(N) Where N is the number of paused clients",
         conn::client_unpause_command,
+    ),
+    cmd(
+        "tracking",
+        -3,
+        NOSCRIPT | LOADING | STALE,
+        ACL_CONNECTION,
+        NO_KEYS,
+        "connection",
+        "6.0.0",
+        "Enable or disable server assisted client side caching support",
+        "O(1). Some options may introduce additional complexity.",
+        crate::tracking::client_tracking_command,
+    ),
+    cmd(
+        "caching",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        ACL_CONNECTION,
+        NO_KEYS,
+        "connection",
+        "6.0.0",
+        "Instruct the server about tracking or not keys in the next request",
+        O1,
+        crate::tracking::client_caching_command,
+    ),
+    cmd(
+        "trackinginfo",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        ACL_CONNECTION,
+        NO_KEYS,
+        "connection",
+        "6.2.0",
+        "Return information about server assisted client side caching for the current connection",
+        O1,
+        crate::tracking::client_trackinginfo_command,
     ),
 ];
 
