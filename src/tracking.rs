@@ -286,7 +286,7 @@ pub fn broadcast_invalidations(srv: &mut Server) {
 /// `trackingLimitUsedSlots`): invalidate arbitrary keys until under the
 /// limit, with an effort that grows while the limit stays exceeded.
 pub fn limit_used_slots(srv: &mut Server) {
-    let max = srv.config.tracking_table_max_keys as usize;
+    let max = srv.config.tracking_table_max_keys;
     if max == 0 || srv.tracking.table.len() <= max {
         srv.tracking.timeout_counter = 0;
         return;
