@@ -546,8 +546,10 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                     let stats = h.as_table().map(|d| d.stats_string()).unwrap_or_default();
                     ctx.out.verbatim(stats.as_bytes(), "txt");
                 }
-                Value::Set(crate::db::SetValue::Hashtable(d)) => {
-                    ctx.out.verbatim(d.stats_string().as_bytes(), "txt")
+                Value::Set(set) if matches!(**set, crate::db::SetValue::Hashtable(_)) => {
+                    if let crate::db::SetValue::Hashtable(d) = &**set {
+                        ctx.out.verbatim(d.stats_string().as_bytes(), "txt")
+                    }
                 }
                 _ => ctx.out.error(
                     "ERR The value stored at the specified key is not represented using an hash table",

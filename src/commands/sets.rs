@@ -107,7 +107,7 @@ pub fn sadd_command(srv: &mut Server, ctx: &mut Ctx) {
         for m in &argv[2..] {
             added += u64::from(set.add(m, max));
         }
-        dbm.add(argv[1].as_slice().into(), RObj::new(Value::Set(set), lru));
+        dbm.add(argv[1].as_slice().into(), RObj::new(Value::Set(Box::new(set)), lru));
         created = true;
     }
     if added > 0 {
@@ -200,7 +200,7 @@ pub fn smove_command(srv: &mut Server, ctx: &mut Ctx) {
     if !dst_exists {
         let lru = srv.new_obj_lru();
         let set = SetValue::create_for(&ele);
-        srv.dbs[db].add(dst.as_slice().into(), RObj::new(Value::Set(set), lru));
+        srv.dbs[db].add(dst.as_slice().into(), RObj::new(Value::Set(Box::new(set)), lru));
         srv.notify(ctx, NOTIFY_NEW, "new", &dst, db);
     }
     srv.signal_modified_key(db, &src);
@@ -516,7 +516,7 @@ fn store_result(srv: &mut Server, ctx: &mut Ctx, dst: &[u8], result: SetValue) {
     let lru = srv.new_obj_lru();
     let now = srv.cmd_time_ms;
     srv.dbs[db].expire_if_needed(dst, now);
-    let existed = srv.dbs[db].set(dst, RObj::new(Value::Set(result), lru), false);
+    let existed = srv.dbs[db].set(dst, RObj::new(Value::Set(Box::new(result)), lru), false);
     srv.signal_modified_key(db, dst);
     srv.dirty += 1;
     ctx.out.int(n as i64);

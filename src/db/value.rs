@@ -105,7 +105,9 @@ impl RStr {
 pub enum Value {
     Str(RStr),
     Hash(HashValue),
-    Set(SetValue),
+    /// Boxed: a set (two dict tables) is much larger than the other
+    /// variants, and every key pays for the largest variant.
+    Set(Box<SetValue>),
 }
 
 impl Value {
@@ -282,6 +284,14 @@ mod tests {
         s.make_raw().push(b'3');
         assert_eq!(s, RStr::Raw(b"123".to_vec()));
         assert_eq!(RStr::Int(-15).len(), 3);
+    }
+
+    /// Every key pays for the largest `Value` variant: keep big types boxed
+    /// so a key's dict entry stays within jemalloc's 64-byte class
+    /// (key 16 + value 40 + next 8).
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<RObj>() <= 40, "{}", std::mem::size_of::<RObj>());
     }
 
     #[test]
