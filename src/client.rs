@@ -80,6 +80,8 @@ pub struct Client {
     pub obuf_soft_limit_since_ms: Option<i64>,
     /// CLIENT TRACKING state.
     pub tracking: crate::tracking::ClientTracking,
+    /// Parked by a blocking command (BLPOP...).
+    pub blocked: Option<crate::blocked::BlockedState>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -146,6 +148,7 @@ impl Client {
             sub_shard: Vec::new(),
             obuf_soft_limit_since_ms: None,
             tracking: Default::default(),
+            blocked: None,
         }
     }
 
@@ -162,6 +165,9 @@ impl Client {
         }
         if self.multi.is_some() {
             s.push('x');
+        }
+        if self.blocked.is_some() {
+            s.push('b');
         }
         if self.tracking.on {
             s.push('t');

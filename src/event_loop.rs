@@ -121,11 +121,16 @@ impl EventLoop {
                 return code;
             }
             let now = Instant::now();
-            let timeout = if !srv.clients_pending_write.is_empty() {
+            let mut timeout = if !srv.clients_pending_write.is_empty() {
                 Duration::ZERO
             } else {
                 next_cron.saturating_duration_since(now)
             };
+            // Never sleep past the nearest blocking-command deadline.
+            if let Some(d) = crate::blocked::nearest_deadline(srv) {
+                let until = Duration::from_millis((d - now_ms()).max(0) as u64);
+                timeout = timeout.min(until);
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::warn!("poll failed: {}", e);
@@ -311,6 +316,8 @@ impl EventLoop {
         if srv.active_expire_enabled {
             active_expire_cycle(srv, CycleType::Fast);
         }
+        crate::blocked::handle_timeouts(srv, now_ms());
+        srv.serve_blocked();
         crate::tracking::broadcast_invalidations(srv);
         self.handle_pending_writes(srv);
         self.free_closed_clients(srv);
@@ -403,6 +410,8 @@ impl EventLoop {
                 crate::pubsub::unsubscribe_all_silently(srv, cid);
                 srv.monitors.retain(|&m| m != cid);
                 crate::tracking::disable(srv, cid);
+                crate::blocked::unblock(srv, cid);
+                srv.blocking.unblocked.retain(|&x| x != cid);
                 let mut c = srv.clients.remove(cid);
                 srv.client_by_id.remove(&c.id);
                 if let Some(mut s) = c.sock.take() {

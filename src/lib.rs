@@ -28,6 +28,7 @@
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
+//! | [`blocked`] | blocking commands: parked clients, ready keys, timeouts | `blocked.c`, `timeout.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
@@ -42,6 +43,7 @@
 //! See `docs/architecture.md` for the full walkthrough.
 
 pub mod alloc;
+pub mod blocked;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -239,6 +239,11 @@ pub struct Server {
     pub tracking: crate::tracking::TrackingState,
     /// Nesting of `call` (EXEC runs its commands one level down).
     pub call_depth: u32,
+    /// Blocked clients and ready keys (see blocked.rs).
+    pub blocking: crate::blocked::BlockingState,
+    /// A blocked client's command is being executed again.
+    pub reprocessing: bool,
+    serving_ready: bool,
 }
 
 /// An active CLIENT PAUSE.
@@ -300,6 +305,9 @@ impl Server {
             client_by_id: Default::default(),
             tracking: Default::default(),
             call_depth: 0,
+            blocking: Default::default(),
+            reprocessing: false,
+            serving_ready: false,
         }
     }
 
@@ -383,7 +391,11 @@ impl Server {
                     Some(c) => c,
                     None => return,
                 };
-                if c.flags.close_after_reply || c.flags.close_asap || self.shutdown_asap {
+                if c.flags.close_after_reply
+                    || c.flags.close_asap
+                    || self.shutdown_asap
+                    || c.blocked.is_some()
+                {
                     break;
                 }
                 c.parser.parse(&mut c.qb, &limits)
@@ -417,6 +429,20 @@ impl Server {
             }
         }
         self.mark_pending_write(cid);
+    }
+
+    /// Serve blocked clients whose keys became ready, then run the input
+    /// they received while parked (not re-entrantly).
+    pub fn serve_blocked(&mut self) {
+        if self.serving_ready
+            || (self.blocking.ready.is_empty() && self.blocking.unblocked.is_empty())
+        {
+            return;
+        }
+        self.serving_ready = true;
+        crate::blocked::serve_ready_keys(self);
+        crate::blocked::process_unblocked(self);
+        self.serving_ready = false;
     }
 
     /// Enforce `client-output-buffer-limit` for one client (Redis's
@@ -590,6 +616,7 @@ impl Server {
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
         crate::multi::touch_watched_key(self, db, key);
         crate::tracking::invalidate_key(self, key, true, true);
+        crate::blocked::signal_key_as_ready(self, db, key);
     }
 
     /// A key was removed without a client asking (expiry, eviction): like
@@ -772,8 +799,9 @@ impl Server {
         // Keep the original argv for propagation only when someone listens.
         let want_prop = def.flags & (table::WRITE | table::MAY_REPLICATE) != 0
             && !self.propagation_sinks.is_empty();
-        let want_monitor =
-            !self.monitors.is_empty() && def.flags & (table::SKIP_MONITOR | table::ADMIN) == 0;
+        let want_monitor = !self.monitors.is_empty()
+            && !self.reprocessing
+            && def.flags & (table::SKIP_MONITOR | table::ADMIN) == 0;
         let orig = if want_prop || want_monitor {
             Some(argv.clone())
         } else {
@@ -828,7 +856,10 @@ impl Server {
         self.clock_us = end_us;
         let usec = (end_us - start_us).max(0) as u64;
         let failed = ctx.out.errors.len() > errors_before;
-        {
+        // A command that blocked is counted when it is finally served
+        // (Redis counts blocked commands on unblock).
+        let blocked_now = self.clients.get(cid).is_some_and(|c| c.blocked.is_some());
+        if !blocked_now {
             let e = &mut self.commands.entries[id];
             e.stats.calls += 1;
             e.stats.usec += usec;
@@ -895,6 +926,8 @@ impl Server {
                 }
             }
             crate::tracking::handle_pending(self, cid);
+            // Serve clients blocked on keys this command made ready.
+            self.serve_blocked();
         }
     }
 

@@ -136,11 +136,12 @@ fn section(srv: &Server, name: &str, s: &mut String) {
             }
             let _ = write!(
                 s,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:0\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
                 srv.clients.len(),
                 srv.config.maxclients,
                 max_in,
                 max_out,
+                srv.blocking.clients.len(),
                 srv.tracking.clients,
             );
         }

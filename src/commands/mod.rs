@@ -216,7 +216,7 @@ static CONFIG_SUBS: [CommandDef; 4] = [
     ),
 ];
 
-static CLIENT_SUBS: [CommandDef; 16] = [
+static CLIENT_SUBS: [CommandDef; 17] = [
     cmd(
         "id",
         2,
@@ -408,6 +408,18 @@ static CLIENT_SUBS: [CommandDef; 16] = [
         "Return information about server assisted client side caching for the current connection",
         O1,
         crate::tracking::client_trackinginfo_command,
+    ),
+    cmd(
+        "unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        ACL_CONNECTION,
+        NO_KEYS,
+        "connection",
+        "5.0.0",
+        "Unblock a client blocked in a blocking command from a different connection",
+        "O(log N) where N is the number of client connections",
+        crate::blocked::client_unblock_command,
     ),
 ];
 

@@ -107,7 +107,10 @@ pub fn sadd_command(srv: &mut Server, ctx: &mut Ctx) {
         for m in &argv[2..] {
             added += u64::from(set.add(m, max));
         }
-        dbm.add(argv[1].as_slice().into(), RObj::new(Value::Set(Box::new(set)), lru));
+        dbm.add(
+            argv[1].as_slice().into(),
+            RObj::new(Value::Set(Box::new(set)), lru),
+        );
         created = true;
     }
     if added > 0 {
@@ -200,7 +203,10 @@ pub fn smove_command(srv: &mut Server, ctx: &mut Ctx) {
     if !dst_exists {
         let lru = srv.new_obj_lru();
         let set = SetValue::create_for(&ele);
-        srv.dbs[db].add(dst.as_slice().into(), RObj::new(Value::Set(Box::new(set)), lru));
+        srv.dbs[db].add(
+            dst.as_slice().into(),
+            RObj::new(Value::Set(Box::new(set)), lru),
+        );
         srv.notify(ctx, NOTIFY_NEW, "new", &dst, db);
     }
     srv.signal_modified_key(db, &src);

@@ -291,7 +291,11 @@ mod tests {
     /// (key 16 + value 40 + next 8).
     #[test]
     fn value_stays_small() {
-        assert!(std::mem::size_of::<RObj>() <= 40, "{}", std::mem::size_of::<RObj>());
+        assert!(
+            std::mem::size_of::<RObj>() <= 40,
+            "{}",
+            std::mem::size_of::<RObj>()
+        );
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! Blocking operations: clients parked until a key is ready or a timeout
+//! fires (~ Redis's `blocked.c` and `timeout.c`).
+//!
+//! # The model
+//! A blocking command (BLPOP, BZPOPMIN, BLMOVE...) first tries to do its
+//! work at once. If every key it watches is empty, and blocking is allowed
+//! (not inside MULTI/EXEC), the handler calls [`block`]: the client is
+//! parked with its keys, its deadline and its own argv, and no reply is
+//! sent. A parked client reads no further commands; its input waits in the
+//! query buffer.
+//!
+//! # Waking up
+//! Every modification of a key goes through `Server::signal_modified_key`,
+//! which marks the key *ready* when somebody is blocked on it. Ready keys
+//! are served after each command and in `before_sleep`, in FIFO order of
+//! blocking: each waiting client's command is executed again, exactly as
+//! if it had just arrived, and either completes (the client is unblocked)
+//! or finds the key empty again (it stays parked, keeping its place). A
+//! client is only retried while the key holds a value of the type it waits
+//! for, so a waiter is never woken into a WRONGTYPE error and the FIFO order
+//! is preserved. Re-executing the command, rather than a per-type serve
+//! routine, keeps one code path for replies, propagation (the served command
+//! rewrites itself, e.g. BLPOP to LPOP) and keyspace events.
+//!
+//! # Timeouts
+//! Deadlines are absolute milliseconds; `before_sleep` checks them on every
+//! loop turn and the poll timeout never sleeps past the nearest one, so
+//! sub-second timeouts are honoured. A timed-out client gets the command's
+//! null reply. `CLIENT UNBLOCK id [TIMEOUT|ERROR]` ends a wait early.
+//!
+//! Invariant: a client is in `blocking_keys` for exactly the keys of its
+//! `blocked` state; both are cleared together ([`unblock`]).
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::commands::table::CmdId;
+use crate::commands::{arg_eq, parse_i64_arg};
+use crate::server::{Ctx, Server};
+use crate::util::long_double::LongDouble;
+
+/// What a parked client waits for.
+#[derive(Debug, Clone)]
+pub struct BlockedState {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// Absolute deadline in ms; `None` waits forever.
+    pub deadline_ms: Option<i64>,
+    /// The command to run again when a key is ready.
+    pub cmd: CmdId,
+    pub argv: Vec<Vec<u8>>,
+    /// Type name the keys must hold for the command to make progress.
+    pub wants_type: &'static str,
+}
+
+/// Server-wide blocking state.
+#[derive(Debug, Default)]
+pub struct BlockingState {
+    /// (db, key) -> blocked clients, oldest first.
+    pub keys: HashMap<(usize, Vec<u8>), VecDeque<usize>>,
+    /// Keys that became ready since the last serve, in order.
+    pub ready: Vec<(usize, Vec<u8>)>,
+    /// Slab keys of blocked clients.
+    pub clients: Vec<usize>,
+    /// Clients unblocked whose pending input must be processed.
+    pub unblocked: Vec<usize>,
+}
+
+/// Parse a blocking timeout in seconds (fractions allowed) into an
+/// absolute deadline (Redis's `getTimeoutFromObjectOrReply`).
+/// `Ok(None)` means "block forever".
+pub fn parse_timeout(srv: &Server, ctx: &mut Ctx, i: usize) -> Result<Option<i64>, ()> {
+    let ms = match LongDouble::parse(ctx.arg(i)) {
+        Some(v) if !v.is_nan() => v.seconds_to_ms_ceil(),
+        _ => {
+            ctx.out.error("ERR timeout is not a float or out of range");
+            return Err(());
+        }
+    };
+    if ms < 0 {
+        ctx.out.error("ERR timeout is negative");
+        return Err(());
+    }
+    if ms == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ms.saturating_add(srv.cmd_time_ms)))
+}
+
+/// May the running command block? Not inside MULTI/EXEC (Redis's
+/// CLIENT_DENY_BLOCKING), where it must answer at once.
+pub fn may_block(srv: &Server) -> bool {
+    !srv.in_exec
+}
+
+/// Park the client running `ctx` on `keys` (Redis's `blockForKeys`).
+pub fn block(
+    srv: &mut Server,
+    ctx: &Ctx,
+    keys: Vec<Vec<u8>>,
+    deadline_ms: Option<i64>,
+    wants_type: &'static str,
+) {
+    let cid = ctx.cid;
+    for k in &keys {
+        let q = srv.blocking.keys.entry((ctx.db, k.clone())).or_default();
+        if !q.contains(&cid) {
+            q.push_back(cid);
+        }
+    }
+    if !srv.blocking.clients.contains(&cid) {
+        srv.blocking.clients.push(cid);
+    }
+    if let Some(c) = srv.clients.get_mut(cid) {
+        c.blocked = Some(BlockedState {
+            db: ctx.db,
+            keys,
+            deadline_ms,
+            cmd: ctx.cmd,
+            argv: ctx.argv.clone(),
+            wants_type,
+        });
+    }
+}
+
+/// Remove a client from every wait queue (Redis's `unblockClient`). Its
+/// pending input will be processed again.
+pub fn unblock(srv: &mut Server, cid: usize) -> Option<BlockedState> {
+    let st = srv.clients.get_mut(cid)?.blocked.take()?;
+    for k in &st.keys {
+        let key = (st.db, k.clone());
+        if let Some(q) = srv.blocking.keys.get_mut(&key) {
+            q.retain(|&c| c != cid);
+            if q.is_empty() {
+                srv.blocking.keys.remove(&key);
+            }
+        }
+    }
+    srv.blocking.clients.retain(|&c| c != cid);
+    srv.blocking.unblocked.push(cid);
+    Some(st)
+}
+
+/// A key changed: wake its waiters at the next serve (Redis's
+/// `signalKeyAsReady`).
+pub fn signal_key_as_ready(srv: &mut Server, db: usize, key: &[u8]) {
+    if srv.blocking.keys.is_empty() {
+        return;
+    }
+    let k = (db, key.to_vec());
+    if srv.blocking.keys.contains_key(&k) && !srv.blocking.ready.contains(&k) {
+        srv.blocking.ready.push(k);
+    }
+}
+
+/// Serve clients blocked on ready keys (Redis's `handleClientsBlockedOnKeys`).
+pub fn serve_ready_keys(srv: &mut Server) {
+    // Serving can make more keys ready (BLMOVE pushes): loop until quiet.
+    let mut rounds = 0;
+    while !srv.blocking.ready.is_empty() && rounds < 1000 {
+        rounds += 1;
+        let ready = std::mem::take(&mut srv.blocking.ready);
+        for (db, key) in ready {
+            let waiters: Vec<usize> = match srv.blocking.keys.get(&(db, key.clone())) {
+                Some(q) => q.iter().copied().collect(),
+                None => continue,
+            };
+            for cid in waiters {
+                // Only while the key holds what the waiter needs: the rest
+                // keep their place in the queue.
+                let wants = match srv.clients.get(cid).and_then(|c| c.blocked.as_ref()) {
+                    Some(st) => st.wants_type,
+                    None => continue,
+                };
+                let has = srv.dbs[db]
+                    .peek(&key)
+                    .is_some_and(|o| o.value.type_name() == wants)
+                    && !srv.dbs[db].is_expired(&key, crate::server::now_ms());
+                if !has {
+                    break;
+                }
+                let st = match unblock(srv, cid) {
+                    Some(st) => st,
+                    None => continue,
+                };
+                let saved_db = srv.clients[cid].db;
+                srv.clients[cid].db = st.db;
+                srv.reprocessing = true;
+                srv.call(cid, st.cmd, st.argv);
+                srv.reprocessing = false;
+                if let Some(c) = srv.clients.get_mut(cid) {
+                    if c.blocked.is_none() {
+                        c.db = saved_db;
+                    }
+                }
+                srv.mark_pending_write(cid);
+            }
+        }
+    }
+}
+
+/// Reply to a client whose wait ended without data: the null the command
+/// answers on timeout (Redis's `replyToBlockedClientTimedOut`).
+fn reply_timeout(srv: &mut Server, cid: usize) {
+    if let Some(c) = srv.clients.get_mut(cid) {
+        c.reply.resp = c.resp;
+        c.reply.null_array();
+    }
+    srv.mark_pending_write(cid);
+}
+
+/// Time out expired waits (Redis's `handleBlockedClientsTimeout`).
+pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
+    if srv.blocking.clients.is_empty() {
+        return;
+    }
+    let expired: Vec<usize> = srv
+        .blocking
+        .clients
+        .iter()
+        .copied()
+        .filter(|&cid| {
+            srv.clients
+                .get(cid)
+                .and_then(|c| c.blocked.as_ref())
+                .and_then(|b| b.deadline_ms)
+                .is_some_and(|d| d <= now_ms)
+        })
+        .collect();
+    for cid in expired {
+        unblock(srv, cid);
+        reply_timeout(srv, cid);
+    }
+}
+
+/// The nearest deadline of any blocked client (to bound the poll timeout).
+pub fn nearest_deadline(srv: &Server) -> Option<i64> {
+    srv.blocking
+        .clients
+        .iter()
+        .filter_map(|&cid| srv.clients.get(cid)?.blocked.as_ref()?.deadline_ms)
+        .min()
+}
+
+/// Process the input that unblocked clients received while parked.
+pub fn process_unblocked(srv: &mut Server) {
+    while !srv.blocking.unblocked.is_empty() {
+        for cid in std::mem::take(&mut srv.blocking.unblocked) {
+            if srv.clients.get(cid).is_some_and(|c| c.blocked.is_none()) {
+                srv.process_input(cid);
+            }
+        }
+    }
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+pub fn client_unblock_command(srv: &mut Server, ctx: &mut Ctx) {
+    let mut error = false;
+    if ctx.argc() == 4 {
+        if arg_eq(ctx.arg(3), "timeout") {
+            error = false;
+        } else if arg_eq(ctx.arg(3), "error") {
+            error = true;
+        } else {
+            ctx.out
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    } else if ctx.argc() != 3 {
+        crate::pubsub::subcommand_syntax_error(ctx, "CLIENT");
+        return;
+    }
+    let id = match parse_i64_arg(ctx, 2) {
+        Some(v) => v,
+        None => return,
+    };
+    let target = srv.client_by_id.get(&(id as u64)).copied();
+    match target {
+        Some(t) if srv.clients.get(t).is_some_and(|c| c.blocked.is_some()) => {
+            unblock(srv, t);
+            if error {
+                let c = &mut srv.clients[t];
+                c.reply.resp = c.resp;
+                c.reply
+                    .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                srv.mark_pending_write(t);
+            } else {
+                reply_timeout(srv, t);
+            }
+            ctx.out.int(1);
+        }
+        _ => ctx.out.int(0),
+    }
+}
