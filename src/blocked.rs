@@ -67,23 +67,23 @@ pub struct BlockingState {
 
 /// Parse a blocking timeout in seconds (fractions allowed) into an
 /// absolute deadline (Redis's `getTimeoutFromObjectOrReply`).
-/// `Ok(None)` means "block forever".
-pub fn parse_timeout(srv: &Server, ctx: &mut Ctx, i: usize) -> Result<Option<i64>, ()> {
+/// `Some(None)` means "block forever"; `None` means the error was replied.
+pub fn parse_timeout(srv: &Server, ctx: &mut Ctx, i: usize) -> Option<Option<i64>> {
     let ms = match LongDouble::parse(ctx.arg(i)) {
         Some(v) if !v.is_nan() => v.seconds_to_ms_ceil(),
         _ => {
             ctx.out.error("ERR timeout is not a float or out of range");
-            return Err(());
+            return None;
         }
     };
     if ms < 0 {
         ctx.out.error("ERR timeout is negative");
-        return Err(());
+        return None;
     }
     if ms == 0 {
-        return Ok(None);
+        return Some(None);
     }
-    Ok(Some(ms.saturating_add(srv.cmd_time_ms)))
+    Some(Some(ms.saturating_add(srv.cmd_time_ms)))
 }
 
 /// May the running command block? Not inside MULTI/EXEC (Redis's
