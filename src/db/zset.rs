@@ -5,8 +5,10 @@
 //!
 //! A small sorted set is a [`Listpack`] of `member, score` pairs kept sorted
 //! by (score, member) (`listpack` in OBJECT ENCODING). Scores are stored as
-//! Redis's `d2string` writes them, so integral scores become listpack
-//! integers and everything else round-trips through `%.17g`. Every
+//! Redis's `zzlInsertAt` writes them: integral values within +/-2^62 as
+//! listpack integers (so a `-0` score reads back as `0`, unlike in the
+//! skiplist encoding), everything else as `d2string` text (`%.17g`, `inf`),
+//! which round-trips exactly. Every
 //! operation is a linear walk, which for at most 128 pairs beats pointer
 //! chasing and costs a few bytes per member.
 //!
@@ -230,21 +232,41 @@ impl ZSetValue {
 
     /// Inserts a pair at its sorted place (`zzlInsert`).
     fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
-        let mut sbuf = Vec::with_capacity(24);
-        numbers::d2string(score, &mut sbuf);
         let mut p = lp.first();
         while let Some(ep) = p {
             let sp = lp.next(ep).expect("member followed by score");
             let s = lp_score(lp, sp);
             if s > score || (s == score && entry_cmp(lp.get(ep), member) == Ordering::Greater) {
                 let at = lp.insert(ep, member, Where::Before);
-                lp.insert(at, &sbuf, Where::After);
+                Self::lp_put_score(lp, Some(at), score);
                 return;
             }
             p = lp.next(sp);
         }
         lp.append(member);
-        lp.append(&sbuf);
+        Self::lp_put_score(lp, None, score);
+    }
+
+    /// Stores a score after the member at `after` (or at the tail) the way
+    /// `zzlInsertAt` does: integral values within +/-2^62 as listpack
+    /// integers (so -0 becomes 0), anything else as `d2string` text.
+    fn lp_put_score(lp: &mut Listpack, after: Option<usize>, score: f64) {
+        match (numbers::double2ll(score), after) {
+            (Some(i), Some(at)) => {
+                lp.insert_int(at, i, Where::After);
+            }
+            (Some(i), None) => lp.append_int(i),
+            (None, at) => {
+                let mut sbuf = Vec::with_capacity(24);
+                numbers::d2string(score, &mut sbuf);
+                match at {
+                    Some(at) => {
+                        lp.insert(at, &sbuf, Where::After);
+                    }
+                    None => lp.append(&sbuf),
+                }
+            }
+        }
     }
 
     /// The score of `member` (`zsetScore`).
@@ -292,12 +314,9 @@ impl ZSetValue {
             && Listpack::new().safe_to_add(totelelen)
         {
             let mut lp = Listpack::new();
-            let mut sbuf = Vec::with_capacity(24);
             for (m, s) in z.zsl.iter() {
-                sbuf.clear();
-                numbers::d2string(s, &mut sbuf);
                 lp.append(m);
-                lp.append(&sbuf);
+                Self::lp_put_score(&mut lp, None, s);
             }
             *self = ZSetValue::Listpack(lp);
         }
