@@ -554,9 +554,20 @@ impl SkipList {
         r.gte_min(self.score(x)).then_some(x)
     }
 
+    /// Whether the range can hold anything: not empty, the last member
+    /// above min and the first below max (`zslIsInLexRange`). With
+    /// unequal scores lex order is not list order, and this early check is
+    /// part of what Redis answers then.
+    fn lex_overlaps(&self, r: &LexRange) -> bool {
+        match (self.first(), self.last()) {
+            (Some(a), Some(b)) => !r.is_empty() && r.gte_min(self.ele(b)) && r.lte_max(self.ele(a)),
+            _ => false,
+        }
+    }
+
     /// First node inside the lex range (`zslFirstInLexRange`).
     pub fn first_in_lex_range(&self, r: &LexRange) -> Option<NodeId> {
-        if r.is_empty() {
+        if !self.lex_overlaps(r) {
             return None;
         }
         let x = self.first_not(|n| !r.gte_min(&n.ele))?;
@@ -565,7 +576,7 @@ impl SkipList {
 
     /// Last node inside the lex range (`zslLastInLexRange`).
     pub fn last_in_lex_range(&self, r: &LexRange) -> Option<NodeId> {
-        if r.is_empty() {
+        if !self.lex_overlaps(r) {
             return None;
         }
         let x = self.last_within(|n| r.lte_max(&n.ele))?;

@@ -569,8 +569,18 @@ impl ZSetValue {
                 id.map(Cur::Sl)
             }
             ZSetValue::Listpack(_) => {
-                let mut c = self.cur_end(reverse);
+                // `zzlIsInLexRange`: the last member must reach min and the
+                // first must not pass max.
                 let mut buf = Vec::new();
+                let (Some(head), Some(tail)) = (self.cur_end(false), self.cur_end(true)) else {
+                    return None;
+                };
+                if !r.gte_min(self.cur_member_bytes(tail, &mut buf))
+                    || !r.lte_max(self.cur_member_bytes(head, &mut buf))
+                {
+                    return None;
+                }
+                let mut c = self.cur_end(reverse);
                 while let Some(cur) = c {
                     let m = self.cur_member_bytes(cur, &mut buf);
                     if reverse {
