@@ -362,7 +362,9 @@ fn randomized_stream() {
     p.same("CONFIG SET zset-max-listpack-entries 16");
     p.same("CONFIG SET zset-max-listpack-value 12");
     let mut rng = Rng(0x5eed_2024);
-    let scores = ["0", "1", "-1", "2.5", "1e17", "0.1", "-0", "inf", "-inf", "3", "7", "(3", "100"];
+    let scores = [
+        "0", "1", "-1", "2.5", "1e17", "0.1", "-0", "inf", "-inf", "3", "7", "(3", "100",
+    ];
     for step in 0..3000 {
         let key = format!("k{}", rng.below(3));
         let member = if rng.below(20) == 0 {
@@ -384,22 +386,45 @@ fn randomized_stream() {
             0 => format!("ZADD lx 0 {}", member),
             1 => format!("ZREMRANGEBYLEX lx {} {}", lexlo, lexhi),
             2..=5 => format!("ZADD {} {} {}", key, score, member),
-            6 => format!("ZADD {} GT CH {} {} {} x{}", key, score, member, score, rng.below(5)),
+            6 => format!(
+                "ZADD {} GT CH {} {} {} x{}",
+                key,
+                score,
+                member,
+                score,
+                rng.below(5)
+            ),
             7 => format!("ZINCRBY {} {} {}", key, score, member),
             8 => format!("ZREM {} {} m{}", key, member, rng.below(40)),
             9 => format!("ZRANGE {} {} {} WITHSCORES", key, a, b),
             10 => format!("ZREVRANGE {} {} {}", key, a, b),
-            11 => format!("ZRANGEBYSCORE {} {} {} WITHSCORES LIMIT {} {}", key, lo, hi, a.max(0), b),
+            11 => format!(
+                "ZRANGEBYSCORE {} {} {} WITHSCORES LIMIT {} {}",
+                key,
+                lo,
+                hi,
+                a.max(0),
+                b
+            ),
             12 => format!("ZREVRANGEBYSCORE {} {} {}", key, hi, lo),
             13 => format!("ZCOUNT {} {} {}", key, lo, hi),
             14 => format!("ZRANK {} {}", key, member),
             15 => format!("ZREVRANK {} {}", key, member),
             16 => format!("ZLEXCOUNT lx {} {}", lexlo, lexhi),
-            17 => format!("ZREVRANGEBYLEX lx {} {} LIMIT {} {}", lexhi, lexlo, a.max(0), b),
+            17 => format!(
+                "ZREVRANGEBYLEX lx {} {} LIMIT {} {}",
+                lexhi,
+                lexlo,
+                a.max(0),
+                b
+            ),
             18 => format!("ZREMRANGEBYSCORE {} {} {}", key, lo, hi),
             19 => format!("ZREMRANGEBYRANK {} {} {}", key, a, b),
             20 => format!("ZPOPMIN {} {}", key, rng.below(3)),
-            21 => format!("ZUNIONSTORE d 2 k0 k1 WEIGHTS 1 2 AGGREGATE {}", ["SUM", "MIN", "MAX"][rng.below(3) as usize]),
+            21 => format!(
+                "ZUNIONSTORE d 2 k0 k1 WEIGHTS 1 2 AGGREGATE {}",
+                ["SUM", "MIN", "MAX"][rng.below(3) as usize]
+            ),
             22 => format!("ZINTER 2 {} k2 WITHSCORES", key),
             _ => format!("ZRANGESTORE d {} {} {}", key, a, b),
         };

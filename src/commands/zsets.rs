@@ -204,7 +204,7 @@ fn zadd_generic(srv: &mut Server, ctx: &mut Ctx, incr_cmd: bool) {
             .out
             .error("ERR XX and NX options at the same time are not compatible");
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return ctx
             .out
             .error("ERR GT, LT, and/or NX options at the same time are not compatible");
@@ -283,12 +283,19 @@ fn zadd_generic(srv: &mut Server, ctx: &mut Ctx, incr_cmd: bool) {
                 ctx.out.null();
             }
         } else {
-            ctx.out.int((if ch { added + updated } else { added }) as i64);
+            ctx.out
+                .int((if ch { added + updated } else { added }) as i64);
         }
     }
     if added + updated > 0 {
         srv.signal_modified_key(db, &key);
-        srv.notify(ctx, NOTIFY_ZSET, if f.incr { "zincr" } else { "zadd" }, &key, db);
+        srv.notify(
+            ctx,
+            NOTIFY_ZSET,
+            if f.incr { "zincr" } else { "zadd" },
+            &key,
+            db,
+        );
     }
 }
 
@@ -535,8 +542,12 @@ fn zrange_generic(
         if store.is_none() && arg_eq(a, "withscores") {
             withscores = true;
         } else if arg_eq(a, "limit") && left >= 2 {
-            let Some(o) = parse_long(ctx, j + 1) else { return };
-            let Some(l) = parse_long(ctx, j + 2) else { return };
+            let Some(o) = parse_long(ctx, j + 1) else {
+                return;
+            };
+            let Some(l) = parse_long(ctx, j + 2) else {
+                return;
+            };
             offset = o;
             limit = l;
             j += 2;
@@ -582,8 +593,12 @@ fn zrange_generic(
             None => return ctx.out.error(RANGE_LEX_ERR),
         },
         _ => {
-            let Some(a) = parse_long(ctx, minidx) else { return };
-            let Some(b) = parse_long(ctx, maxidx) else { return };
+            let Some(a) = parse_long(ctx, minidx) else {
+                return;
+            };
+            let Some(b) = parse_long(ctx, maxidx) else {
+                return;
+            };
             RangeKind::Rank(a, b)
         }
     };
@@ -746,7 +761,13 @@ fn zpop_generic(
         ctx.out.double(*s);
     }
     srv.dirty += n as u64;
-    srv.notify(ctx, NOTIFY_ZSET, if max { "zpopmax" } else { "zpopmin" }, &key, db);
+    srv.notify(
+        ctx,
+        NOTIFY_ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        &key,
+        db,
+    );
     srv.signal_modified_key(db, &key);
     if emptied {
         srv.dbs[db].delete(&key);
@@ -754,7 +775,11 @@ fn zpop_generic(
     }
     if zmpop {
         let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.rewrite_as(vec![name.to_vec(), key, (n as u64).to_string().into_bytes()]);
+        ctx.rewrite_as(vec![
+            name.to_vec(),
+            key,
+            (n as u64).to_string().into_bytes(),
+        ]);
     }
 }
 
@@ -763,7 +788,13 @@ fn zpop_minmax(srv: &mut Server, ctx: &mut Ctx, max: bool) {
         return ctx.out.error(SYNTAX_ERR);
     }
     let count = if ctx.argc() == 3 {
-        match parse_long_range(ctx, 2, 0, i64::MAX, "ERR value is out of range, must be positive") {
+        match parse_long_range(
+            ctx,
+            2,
+            0,
+            i64::MAX,
+            "ERR value is out of range, must be positive",
+        ) {
             Some(c) => Some(c),
             None => return,
         }
@@ -786,7 +817,8 @@ pub fn zpopmax_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
-    let Some(numkeys) = parse_long_range(ctx, 1, 1, i64::MAX, "ERR numkeys should be greater than 0")
+    let Some(numkeys) =
+        parse_long_range(ctx, 1, 1, i64::MAX, "ERR numkeys should be greater than 0")
     else {
         return;
     };
@@ -841,7 +873,8 @@ pub fn zrandmember_command(srv: &mut Server, ctx: &mut Ctx) {
             }
             Some(l) => l,
         };
-        let withscores = if ctx.argc() > 4 || (ctx.argc() == 4 && !arg_eq(ctx.arg(3), "withscores")) {
+        let withscores = if ctx.argc() > 4 || (ctx.argc() == 4 && !arg_eq(ctx.arg(3), "withscores"))
+        {
             return ctx.out.error(SYNTAX_ERR);
         } else if ctx.argc() == 4 {
             if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
@@ -1185,7 +1218,8 @@ fn zsetop_generic(
                 }
                 j += 1;
             }
-        } else if op != SetOp::Diff && !cardinality_only && remaining >= 2 && arg_eq(a, "aggregate") {
+        } else if op != SetOp::Diff && !cardinality_only && remaining >= 2 && arg_eq(a, "aggregate")
+        {
             let v = ctx.arg(j + 1);
             agg = if arg_eq(v, "sum") {
                 Aggregate::Sum

@@ -203,7 +203,14 @@ impl SkipList {
             ele: empty.clone(),
             score: 0.0,
             backward: NIL,
-            levels: vec![Level { forward: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
+            levels: vec![
+                Level {
+                    forward: NIL,
+                    span: 0
+                };
+                MAX_LEVEL
+            ]
+            .into_boxed_slice(),
         };
         SkipList {
             nodes: vec![head],
@@ -275,7 +282,8 @@ impl SkipList {
             ids.push(x);
             x = self.fwd(x, 0);
         }
-        ids.into_iter().map(move |id| (self.ele(id), self.score(id)))
+        ids.into_iter()
+            .map(move |id| (self.ele(id), self.score(id)))
     }
 
     /// 1..=32, each extra level with probability 1/4 (`zslRandomLevel`).
@@ -350,7 +358,14 @@ impl SkipList {
             ele,
             score,
             backward: NIL,
-            levels: vec![Level { forward: NIL, span: 0 }; level].into_boxed_slice(),
+            levels: vec![
+                Level {
+                    forward: NIL,
+                    span: 0
+                };
+                level
+            ]
+            .into_boxed_slice(),
         });
         for i in 0..level {
             let u = update[i] as usize;
@@ -367,8 +382,8 @@ impl SkipList {
             };
         }
         // Levels the new node does not reach jump over it: one step more.
-        for i in level..self.level {
-            self.nodes[update[i] as usize].levels[i].span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.nodes[u as usize].levels[i].span += 1;
         }
         let back = if update[0] == HEAD { NIL } else { update[0] };
         self.nodes[id as usize].backward = back;
@@ -610,7 +625,11 @@ impl SkipList {
     }
 
     /// `zslDeleteRangeByScore`.
-    pub fn delete_range_by_score(&mut self, r: &ScoreRange, removed: impl FnMut(Rc<[u8]>)) -> usize {
+    pub fn delete_range_by_score(
+        &mut self,
+        r: &ScoreRange,
+        removed: impl FnMut(Rc<[u8]>),
+    ) -> usize {
         if r.is_empty() {
             return 0;
         }
@@ -801,10 +820,21 @@ mod tests {
                     minex: false,
                     maxex: true,
                 };
-                let first = model.iter().position(|(s, _)| r.gte_min(*s) && r.lte_max(*s));
-                let last = model.iter().rposition(|(s, _)| r.gte_min(*s) && r.lte_max(*s));
-                assert_eq!(sl.first_in_range(&r).map(|id| sl.score(id)), first.map(|i| model[i].0));
-                assert_eq!(sl.last_in_range(&r).map(|id| sl.rank(sl.score(id), sl.ele(id)).unwrap()), last.map(|i| i + 1));
+                let first = model
+                    .iter()
+                    .position(|(s, _)| r.gte_min(*s) && r.lte_max(*s));
+                let last = model
+                    .iter()
+                    .rposition(|(s, _)| r.gte_min(*s) && r.lte_max(*s));
+                assert_eq!(
+                    sl.first_in_range(&r).map(|id| sl.score(id)),
+                    first.map(|i| model[i].0)
+                );
+                assert_eq!(
+                    sl.last_in_range(&r)
+                        .map(|id| sl.rank(sl.score(id), sl.ele(id)).unwrap()),
+                    last.map(|i| i + 1)
+                );
                 let rev: Vec<Vec<u8>> = sl.iter().rev().map(|(e, _)| e.to_vec()).collect();
                 let mut want: Vec<Vec<u8>> = model.iter().map(|(_, e)| e.clone()).collect();
                 want.reverse();

@@ -324,7 +324,13 @@ impl ZSetValue {
 
     /// Adds or updates `member` (`zsetAdd`); see [`AddOutcome`]. May
     /// convert the encoding before inserting.
-    pub fn add(&mut self, score: f64, member: &[u8], f: AddFlags, limits: ZSetLimits) -> AddOutcome {
+    pub fn add(
+        &mut self,
+        score: f64,
+        member: &[u8],
+        f: AddFlags,
+        limits: ZSetLimits,
+    ) -> AddOutcome {
         if score.is_nan() {
             return AddOutcome::Nan;
         }
@@ -515,7 +521,11 @@ impl ZSetValue {
             }
             ZSetValue::SkipList(z) => {
                 let len = z.zsl.len();
-                let r = if reverse { len.checked_sub(rank)? } else { rank + 1 };
+                let r = if reverse {
+                    len.checked_sub(rank)?
+                } else {
+                    rank + 1
+                };
                 z.zsl.by_rank(r).map(Cur::Sl)
             }
         }
@@ -601,7 +611,13 @@ impl ZSetValue {
 
     /// Calls `f` for 0-based ranks `start..=end` (already clamped to the
     /// set) from the chosen end (`genericZrangebyrankCommand`).
-    pub fn range_by_rank(&self, start: usize, end: usize, reverse: bool, mut f: impl FnMut(LpEntry<'_>, f64)) {
+    pub fn range_by_rank(
+        &self,
+        start: usize,
+        end: usize,
+        reverse: bool,
+        mut f: impl FnMut(LpEntry<'_>, f64),
+    ) {
         let mut c = self.cur_at_rank(start, reverse);
         let mut n = end + 1 - start;
         while let (Some(cur), true) = (c, n > 0) {
@@ -705,7 +721,8 @@ impl ZSetValue {
     pub fn count_in_lex_range(&self, r: &LexRange) -> usize {
         match self {
             ZSetValue::SkipList(z) => {
-                let (Some(a), Some(b)) = (z.zsl.first_in_lex_range(r), z.zsl.last_in_lex_range(r)) else {
+                let (Some(a), Some(b)) = (z.zsl.first_in_lex_range(r), z.zsl.last_in_lex_range(r))
+                else {
                     return 0;
                 };
                 let ra = z.zsl.rank(z.zsl.score(a), z.zsl.ele(a)).unwrap_or(0);
@@ -906,7 +923,11 @@ mod tests {
         assert_eq!(z.add(2.0, b"b", f, SMALL), AddOutcome::Updated(2.0, false));
         assert_eq!(
             pairs(&z),
-            vec![(b"a".to_vec(), 1.5), (b"10".to_vec(), 2.0), (b"b".to_vec(), 2.0)]
+            vec![
+                (b"a".to_vec(), 1.5),
+                (b"10".to_vec(), 2.0),
+                (b"b".to_vec(), 2.0)
+            ]
         );
         assert_eq!(z.rank(b"b", false), Some(2));
         assert_eq!(z.rank(b"b", true), Some(0));
@@ -923,7 +944,14 @@ mod tests {
         assert_eq!(ZSetValue::create_for(SMALL, 9).encoding(), "skiplist");
         // Back to listpack only through the STORE path.
         let mut big = z.clone();
-        big.convert_to_listpack_if_needed(2, 10, ZSetLimits { max_entries: 10, max_value: 8 });
+        big.convert_to_listpack_if_needed(
+            2,
+            10,
+            ZSetLimits {
+                max_entries: 10,
+                max_value: 8,
+            },
+        );
         assert_eq!(big.encoding(), "listpack");
         assert_eq!(big, z);
     }
@@ -937,7 +965,12 @@ mod tests {
         };
         let mut lp = ZSetValue::new_listpack();
         for i in 0..40 {
-            lp.add((i % 7) as f64 * 0.5, format!("m{:02}", i).as_bytes(), f, big);
+            lp.add(
+                (i % 7) as f64 * 0.5,
+                format!("m{:02}", i).as_bytes(),
+                f,
+                big,
+            );
         }
         let mut sl = lp.clone();
         sl.convert_to_skiplist();
@@ -979,10 +1012,7 @@ mod tests {
         let f = AddFlags::default();
         let mut z = ZSetValue::new_listpack();
         z.add(f64::INFINITY, b"x", f, SMALL);
-        let incr = AddFlags {
-            incr: true,
-            ..f
-        };
+        let incr = AddFlags { incr: true, ..f };
         assert_eq!(z.add(f64::NEG_INFINITY, b"x", incr, SMALL), AddOutcome::Nan);
         let gt = AddFlags { gt: true, ..f };
         assert_eq!(z.add(1.0, b"x", gt, SMALL), AddOutcome::Nop);
