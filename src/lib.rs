@@ -25,6 +25,8 @@
 //! | [`db::value`] | values and their encodings | `object.c` |
 //! | [`db::set`] | the set type: `intset` / `hashtable` encodings | `t_set.c` (`setType*`) |
 //! | [`db::intset`] | sorted packed integer array | `intset.c` |
+//! | [`db::zset`] | the sorted set type: `listpack` / `skiplist` encodings | `t_zset.c` (`zzl*`, `zset*`) |
+//! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |

@@ -16,6 +16,7 @@ pub mod server_cmds;
 pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 use table::*;
 
@@ -161,6 +162,7 @@ use keys as k;
 use server_cmds as sv;
 use sets as st;
 use strings as s;
+use zsets as z;
 
 const O1: &str = "O(1)";
 const ON: &str = "O(N) where N is the number of keys";
@@ -779,6 +781,40 @@ pub static TABLE: &[CommandDef] = &[
     cmd("sscan", -3, READONLY, ACL_SET, K1, "set", "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", st::sscan_command),
     cmd("sunion", -2, READONLY, ACL_SET, KALL, "set", "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets.", st::sunion_command),
     cmd("sunionstore", -3, WRITE | DENYOOM, ACL_SET, KALL, "set", "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.", st::sunionstore_command),
+    // Sorted sets (t_zset.c); BZPOPMIN/BZPOPMAX/BZMPOP are not implemented.
+    // Commands whose keys follow a numkeys argument have no legacy key range.
+    cmd("zadd", -4, WRITE | DENYOOM | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", z::zadd_command),
+    cmd("zcard", 2, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Get the number of members in a sorted set", "O(1)", z::zcard_command),
+    cmd("zcount", 4, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set.", z::zcount_command),
+    cmd("zdiff", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", z::zdiff_command),
+    cmd("zdiffstore", -4, WRITE | DENYOOM, ACL_SORTEDSET, K1, "sorted_set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", z::zdiffstore_command),
+    cmd("zincrby", 4, WRITE | DENYOOM | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set.", z::zincrby_command),
+    cmd("zinter", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", z::zinter_command),
+    cmd("zintercard", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", z::zintercard_command),
+    cmd("zinterstore", -4, WRITE | DENYOOM, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", z::zinterstore_command),
+    cmd("zlexcount", 4, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set.", z::zlexcount_command),
+    cmd("zmpop", -4, WRITE, ACL_SORTEDSET, NO_KEYS, "sorted_set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", z::zmpop_command),
+    cmd("zmscore", -3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested.", z::zmscore_command),
+    cmd("zpopmax", -2, WRITE | FAST, ACL_SORTEDSET, K1, "sorted_set", "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", z::zpopmax_command),
+    cmd("zpopmin", -2, WRITE | FAST, ACL_SORTEDSET, K1, "sorted_set", "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", z::zpopmin_command),
+    cmd("zrandmember", -2, READONLY, ACL_SORTEDSET, K1, "sorted_set", "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned", z::zrandmember_command),
+    cmd("zrange", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", z::zrange_command),
+    cmd("zrangebylex", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", z::zrangebylex_command),
+    cmd("zrangebyscore", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", z::zrangebyscore_command),
+    cmd("zrangestore", -5, WRITE | DENYOOM, ACL_SORTEDSET, K12, "sorted_set", "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.", z::zrangestore_command),
+    cmd("zrank", 3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))", z::zrank_command),
+    cmd("zrem", -3, WRITE | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.", z::zrem_command),
+    cmd("zremrangebylex", 4, WRITE, ACL_SORTEDSET, K1, "sorted_set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", z::zremrangebylex_command),
+    cmd("zremrangebyrank", 4, WRITE, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", z::zremrangebyrank_command),
+    cmd("zremrangebyscore", 4, WRITE, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", z::zremrangebyscore_command),
+    cmd("zrevrange", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", z::zrevrange_command),
+    cmd("zrevrangebylex", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", z::zrevrangebylex_command),
+    cmd("zrevrangebyscore", -4, READONLY, ACL_SORTEDSET, K1, "sorted_set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", z::zrevrangebyscore_command),
+    cmd("zrevrank", 3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))", z::zrevrank_command),
+    cmd("zscan", -3, READONLY, ACL_SORTEDSET, K1, "sorted_set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", z::zscan_command),
+    cmd("zscore", 3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)", z::zscore_command),
+    cmd("zunion", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunion_command),
+    cmd("zunionstore", -4, WRITE | DENYOOM, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunionstore_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),

@@ -356,6 +356,19 @@ fn value_digest(v: &Value) -> Vec<u8> {
             b.extend_from_slice(&acc);
             b
         }
+        Value::ZSet(z) => {
+            // Ordered: the digest of the (member, score) sequence, scores
+            // in their exact bit pattern.
+            let mut parts: Vec<Vec<u8>> = Vec::with_capacity(2 * z.len());
+            z.for_each(|m, s| {
+                parts.push(m.to_vec());
+                parts.push(s.to_bits().to_le_bytes().to_vec());
+            });
+            let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+            let mut b = b"zset:".to_vec();
+            b.extend_from_slice(&digest_bytes(&refs));
+            b
+        }
     }
 }
 
@@ -395,6 +408,15 @@ fn serialized_len(v: &Value) -> usize {
                         .iter()
                         .map(|m| rdb_string_size(&m.to_bytes()))
                         .sum::<usize>()
+            }
+        },
+        Value::ZSet(z) => match z.as_listpack() {
+            Some(lp) => rdb_len_size(lp.bytes().len()) + lp.bytes().len(),
+            None => {
+                // RDB_TYPE_ZSET_2: member strings and 8-byte binary scores.
+                let mut n = rdb_len_size(z.len());
+                z.for_each(|m, _| n += rdb_string_size(&m.to_vec()) + 8);
+                n
             }
         },
     }
@@ -536,6 +558,12 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                     }
                     ctx.out.status("Listpack structure printed on stdout");
                 }
+                Value::ZSet(z) if z.as_listpack().is_some() => {
+                    if let Some(lp) = z.as_listpack() {
+                        print!("{}", lp.repr());
+                    }
+                    ctx.out.status("Listpack structure printed on stdout");
+                }
                 _ => ctx.out.error("ERR Not a listpack encoded object."),
             },
         },
@@ -550,6 +578,10 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                     if let crate::db::SetValue::Hashtable(d) = &**set {
                         ctx.out.verbatim(d.stats_string().as_bytes(), "txt")
                     }
+                }
+                Value::ZSet(z) if z.as_dict().is_some() => {
+                    let stats = z.as_dict().map(|d| d.stats_string()).unwrap_or_default();
+                    ctx.out.verbatim(stats.as_bytes(), "txt")
                 }
                 _ => ctx.out.error(
                     "ERR The value stored at the specified key is not represented using an hash table",
@@ -646,6 +678,7 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj, samples: usize) -> usiz
         },
         Value::Hash(h) => h.memory_usage(samples),
         Value::Set(set) => OBJ_HEADER + set.heap_size(),
+        Value::ZSet(z) => z.memory_usage(samples),
     };
     value + key.len() + 3 + DICT_ENTRY
 }

@@ -1,6 +1,6 @@
 //! The keyspace: the dict, values, and databases (~ Redis's `dict.c`,
 //! `object.c`, `db.c`), and the data type encodings (`intset.c`, the
-//! `setType*` half of `t_set.c`).
+//! `setType*` half of `t_set.c`, the `zsl*`/`zzl*` half of `t_zset.c`).
 
 pub mod dict;
 pub mod hash;
@@ -8,9 +8,12 @@ pub mod intset;
 pub mod keyspace;
 pub mod listpack;
 pub mod set;
+pub mod skiplist;
 pub mod value;
+pub mod zset;
 
 pub use hash::HashValue;
 pub use keyspace::{Db, Key};
 pub use set::SetValue;
 pub use value::{RObj, RStr, Value};
+pub use zset::ZSetValue;

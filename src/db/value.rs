@@ -9,11 +9,12 @@
 //!
 //! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`),
 //! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
-//! Later data types (lists, sorted sets) become further variants of
-//! [`Value`].
+//! sorted sets are [`Value::ZSet`] (see `zset.rs`: `listpack` or `skiplist`).
+//! Later data types (lists, streams) become further variants of [`Value`].
 
 use super::hash::HashValue;
 use super::set::SetValue;
+use super::zset::ZSetValue;
 use crate::util::numbers;
 
 /// Longest string stored with the `embstr` encoding
@@ -108,6 +109,8 @@ pub enum Value {
     /// Boxed: a set (two dict tables) is much larger than the other
     /// variants, and every key pays for the largest variant.
     Set(Box<SetValue>),
+    /// Boxed for the same reason.
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -117,6 +120,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -126,6 +130,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
