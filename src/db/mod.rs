@@ -7,10 +7,12 @@ pub mod hash;
 pub mod intset;
 pub mod keyspace;
 pub mod listpack;
+pub mod quicklist;
 pub mod set;
 pub mod value;
 
 pub use hash::HashValue;
 pub use keyspace::{Db, Key};
+pub use quicklist::Quicklist;
 pub use set::SetValue;
 pub use value::{RObj, RStr, Value};

@@ -9,10 +9,12 @@
 //!
 //! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`),
 //! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
-//! Later data types (lists, sorted sets) become further variants of
+//! lists are [`Value::List`] (see `quicklist.rs`: always `quicklist`).
+//! Later data types (sorted sets) become further variants of
 //! [`Value`].
 
 use super::hash::HashValue;
+use super::quicklist::Quicklist;
 use super::set::SetValue;
 use crate::util::numbers;
 
@@ -106,6 +108,7 @@ pub enum Value {
     Str(RStr),
     Hash(HashValue),
     Set(SetValue),
+    List(Quicklist),
 }
 
 impl Value {
@@ -115,6 +118,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -124,6 +128,8 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            // Redis 7.0 has no other list encoding, however short the list.
+            Value::List(_) => "quicklist",
         }
     }
 }
