@@ -82,17 +82,14 @@ fn parse_side(arg: &[u8]) -> Option<bool> {
 }
 
 /// A non-negative integer argument (`getPositiveLongFromObjectOrReply`):
-/// `msg` (if any) replaces both errors, as in Redis.
+/// one error text, `msg` or Redis's default, for both a non-integer and a
+/// negative value.
 fn parse_positive(ctx: &mut Ctx, i: usize, msg: Option<&str>) -> Option<i64> {
     match numbers::parse_i64(ctx.arg(i)) {
         Some(v) if v >= 0 => Some(v),
-        Some(_) => {
+        _ => {
             ctx.out
                 .error(msg.unwrap_or("ERR value is out of range, must be positive"));
-            None
-        }
-        None => {
-            ctx.out.error(msg.unwrap_or(NOT_INT_ERR));
             None
         }
     }
@@ -550,7 +547,13 @@ pub fn lpos_command(srv: &mut Server, ctx: &mut Ctx) {
         j += 1;
     }
     let from_tail = rank < 0;
-    let rank = rank.unsigned_abs() as usize;
+    // Redis negates the rank in a C long: -LONG_MIN wraps to LONG_MIN, which
+    // every match count passes, so it behaves as rank 1 from the tail.
+    let rank = if rank == i64::MIN {
+        1
+    } else {
+        rank.unsigned_abs() as usize
+    };
     let argv = &ctx.argv;
     let l = match read_list(srv, ctx.db, &argv[1]) {
         Err(WrongType) => return ctx.out.error(WRONGTYPE),
