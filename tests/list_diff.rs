@@ -68,7 +68,10 @@ impl Pair {
         let refs: Vec<&[u8]> = args.iter().map(|v| v.as_slice()).collect();
         let a = self.redis.cmd_args(&refs);
         let b = self.ours.cmd_args(&refs);
-        let line = show(&args.join(&b' ')).chars().take(200).collect::<String>();
+        let line = show(&args.join(&b' '))
+            .chars()
+            .take(200)
+            .collect::<String>();
         assert_eq!(show(&b), show(&a), "reply differs for: {line}");
         a
     }
@@ -360,8 +363,12 @@ fn randomized_list_stream() {
         let k2 = keys[rng.below(3) as usize].as_bytes().to_vec();
         let idx = |rng: &mut Rng| (rng.below(30) as i64 - 15).to_string().into_bytes();
         let mut args: Vec<Vec<u8>> = match rng.below(16) {
-            0 | 1 | 2 => {
-                let cmd: &[u8] = if rng.below(2) == 0 { b"LPUSH" } else { b"RPUSH" };
+            0..=2 => {
+                let cmd: &[u8] = if rng.below(2) == 0 {
+                    b"LPUSH"
+                } else {
+                    b"RPUSH"
+                };
                 let mut a = vec![cmd.to_vec(), k];
                 for _ in 0..1 + rng.below(4) {
                     a.push(element(&mut rng));
@@ -377,8 +384,18 @@ fn randomized_list_stream() {
                 a
             }
             4 => {
-                let wh: &[u8] = if rng.below(2) == 0 { b"BEFORE" } else { b"AFTER" };
-                vec![b"LINSERT".to_vec(), k, wh.to_vec(), element(&mut rng), element(&mut rng)]
+                let wh: &[u8] = if rng.below(2) == 0 {
+                    b"BEFORE"
+                } else {
+                    b"AFTER"
+                };
+                vec![
+                    b"LINSERT".to_vec(),
+                    k,
+                    wh.to_vec(),
+                    element(&mut rng),
+                    element(&mut rng),
+                ]
             }
             5 => vec![b"LSET".to_vec(), k, idx(&mut rng), element(&mut rng)],
             6 => vec![
@@ -420,12 +437,7 @@ fn randomized_list_stream() {
                 (1 + rng.below(5)).to_string().into_bytes(),
             ],
             14 => vec![b"LLEN".to_vec(), k],
-            _ => vec![
-                b"LPUSHX".to_vec(),
-                k,
-                element(&mut rng),
-                element(&mut rng),
-            ],
+            _ => vec![b"LPUSHX".to_vec(), k, element(&mut rng), element(&mut rng)],
         };
         // RANK 0 is an error on both sides; keep it, it is cheap.
         if args.is_empty() {

@@ -125,7 +125,13 @@ pub fn list_push(
     };
     srv.dirty += values.len() as u64;
     srv.signal_modified_key(db, key);
-    srv.notify(ctx, NOTIFY_LIST, if head { "lpush" } else { "rpush" }, key, db);
+    srv.notify(
+        ctx,
+        NOTIFY_LIST,
+        if head { "lpush" } else { "rpush" },
+        key,
+        db,
+    );
     len
 }
 
@@ -140,7 +146,13 @@ fn list_elements_removed(
     head: bool,
     count: usize,
 ) -> bool {
-    srv.notify(ctx, NOTIFY_LIST, if head { "lpop" } else { "rpop" }, key, db);
+    srv.notify(
+        ctx,
+        NOTIFY_LIST,
+        if head { "lpop" } else { "rpop" },
+        key,
+        db,
+    );
     let empty = matches!(
         srv.dbs[db].peek(key).map(|o| &o.value),
         Some(Value::List(l)) if l.is_empty()
@@ -363,7 +375,9 @@ pub fn parse_mpop_args(ctx: &mut Ctx, numkeys_idx: usize) -> Option<MpopArgs> {
             return None;
         }
     };
-    let where_idx = (numkeys_idx as u64).saturating_add(numkeys).saturating_add(1);
+    let where_idx = (numkeys_idx as u64)
+        .saturating_add(numkeys)
+        .saturating_add(1);
     if where_idx >= ctx.argc() as u64 {
         ctx.out.error(SYNTAX_ERR);
         return None;
@@ -673,9 +687,21 @@ pub fn lmove_generic(
     if let Some(Value::List(l)) = srv.dbs[db].dict.get_mut(dst).map(|o| &mut o.value) {
         l.push(&values[0], to_head, fill);
     }
-    srv.notify(ctx, NOTIFY_LIST, if to_head { "lpush" } else { "rpush" }, dst, db);
+    srv.notify(
+        ctx,
+        NOTIFY_LIST,
+        if to_head { "lpush" } else { "rpush" },
+        dst,
+        db,
+    );
     ctx.out.bulk(&values[0]);
-    srv.notify(ctx, NOTIFY_LIST, if from_head { "lpop" } else { "rpop" }, src, db);
+    srv.notify(
+        ctx,
+        NOTIFY_LIST,
+        if from_head { "lpop" } else { "rpop" },
+        src,
+        db,
+    );
     let empty = matches!(
         srv.dbs[db].peek(src).map(|o| &o.value),
         Some(Value::List(l)) if l.is_empty()

@@ -414,8 +414,7 @@ fn serialized_len(v: &Value) -> usize {
         // container type and its listpack (or plain element) as a string.
         Value::List(ql) => {
             rdb_len_size(ql.node_count())
-                + ql
-                    .nodes()
+                + ql.nodes()
                     .map(|n| {
                         let b = match n {
                             crate::db::quicklist::Node::Packed(lp) => lp.bytes().len(),

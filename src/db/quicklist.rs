@@ -58,8 +58,8 @@
 //! nodes stay uncompressed. No command result depends on it; only memory
 //! use does.
 
-use std::collections::VecDeque;
 use std::cell::Cell;
+use std::collections::VecDeque;
 
 use super::listpack::{Listpack, LpEntry, Where};
 
@@ -282,7 +282,11 @@ impl Quicklist {
 
     /// Pop the head (`head`) or tail element (`quicklistPop`).
     pub fn pop(&mut self, head: bool) -> Option<Vec<u8>> {
-        let i = if head { 0 } else { self.nodes.len().checked_sub(1)? };
+        let i = if head {
+            0
+        } else {
+            self.nodes.len().checked_sub(1)?
+        };
         let node = self.nodes.get_mut(i)?;
         let out = match node {
             Node::Plain(b) => {
@@ -725,7 +729,11 @@ mod tests {
         let back: Vec<Vec<u8>> = ql.iter_from(49, true).map(|e| e.to_vec()).collect();
         assert_eq!(back.len(), 50);
         assert_eq!(back[0], b"49");
-        let mid: Vec<Vec<u8>> = ql.iter_from(10, false).take(3).map(|e| e.to_vec()).collect();
+        let mid: Vec<Vec<u8>> = ql
+            .iter_from(10, false)
+            .take(3)
+            .map(|e| e.to_vec())
+            .collect();
         assert_eq!(mid, vec![b"10".to_vec(), b"11".to_vec(), b"12".to_vec()]);
     }
 
@@ -740,7 +748,10 @@ mod tests {
         ql.insert(0, b"H", false, 3);
         ql.insert(ql.len() - 1, b"T", true, 3);
         check(&ql);
-        assert_eq!(strs(&ql), ["H", "a", "b", "Y", "X", "c", "d", "e", "f", "T"]);
+        assert_eq!(
+            strs(&ql),
+            ["H", "a", "b", "Y", "X", "c", "d", "e", "f", "T"]
+        );
         assert!(ql.node_sizes().iter().all(|&c| c <= 3));
     }
 
