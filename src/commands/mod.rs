@@ -12,6 +12,7 @@ pub mod functions;
 pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
@@ -159,6 +160,7 @@ use config_cmd as cfg;
 use connection as conn;
 use hashes as h;
 use keys as k;
+use lists as l;
 use server_cmds as sv;
 use sets as st;
 use strings as s;
@@ -815,6 +817,25 @@ pub static TABLE: &[CommandDef] = &[
     cmd("zscore", 3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)", z::zscore_command),
     cmd("zunion", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunion_command),
     cmd("zunionstore", -4, WRITE | DENYOOM, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunionstore_command),
+    // Lists (t_list.c); the blocking variants are not implemented yet.
+    cmd("lindex", 3, READONLY, ACL_LIST, K1, "list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", l::lindex_command),
+    cmd("linsert", 5, WRITE | DENYOOM, ACL_LIST, K1, "list", "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", l::linsert_command),
+    cmd("llen", 2, READONLY | FAST, ACL_LIST, K1, "list", "1.0.0", "Get the length of a list", O1, l::llen_command),
+    cmd("lmove", 5, WRITE | DENYOOM, ACL_LIST, K12, "list", "6.2.0", "Pop an element from a list, push it to another list and return it", O1, l::lmove_command),
+    // LMPOP's keys follow a numkeys argument: no legacy key range (Redis reports 0 0 0 and movablekeys).
+    cmd("lmpop", -4, WRITE, ACL_LIST, NO_KEYS, "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", l::lmpop_command),
+    cmd("lpop", -2, WRITE | FAST, ACL_LIST, K1, "list", "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned", l::lpop_command),
+    cmd("lpos", -3, READONLY, ACL_LIST, K1, "list", "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", l::lpos_command),
+    cmd("lpush", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::lpush_command),
+    cmd("lpushx", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "2.2.0", "Prepend an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::lpushx_command),
+    cmd("lrange", 4, READONLY, ACL_LIST, K1, "list", "1.0.0", "Get a range of elements from a list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", l::lrange_command),
+    cmd("lrem", 4, WRITE, ACL_LIST, K1, "list", "1.0.0", "Remove elements from a list", "O(N+M) where N is the length of the list and M is the number of elements removed.", l::lrem_command),
+    cmd("lset", 4, WRITE | DENYOOM, ACL_LIST, K1, "list", "1.0.0", "Set the value of an element in a list by its index", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", l::lset_command),
+    cmd("ltrim", 4, WRITE, ACL_LIST, K1, "list", "1.0.0", "Trim a list to the specified range", "O(N) where N is the number of elements to be removed by the operation.", l::ltrim_command),
+    cmd("rpop", -2, WRITE | FAST, ACL_LIST, K1, "list", "1.0.0", "Remove and get the last elements in a list", "O(N) where N is the number of elements returned", l::rpop_command),
+    cmd("rpoplpush", 3, WRITE | DENYOOM, ACL_LIST, K12, "list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it", O1, l::rpoplpush_command),
+    cmd("rpush", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::rpush_command),
+    cmd("rpushx", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::rpushx_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),

@@ -369,6 +369,19 @@ fn value_digest(v: &Value) -> Vec<u8> {
             b.extend_from_slice(&digest_bytes(&refs));
             b
         }
+        Value::List(ql) => {
+            // Ordered: digest the elements in sequence, each prefixed by
+            // its length so ["ab"] and ["a","b"] differ.
+            let mut b = b"list:".to_vec();
+            for e in ql.iter() {
+                let before = b.len();
+                b.extend_from_slice(&[0; 8]);
+                e.write_to(&mut b);
+                let n = (b.len() - before - 8) as u64;
+                b[before..before + 8].copy_from_slice(&n.to_le_bytes());
+            }
+            b
+        }
     }
 }
 
@@ -419,6 +432,20 @@ fn serialized_len(v: &Value) -> usize {
                 n
             }
         },
+        // RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its
+        // container type and its listpack (or plain element) as a string.
+        Value::List(ql) => {
+            rdb_len_size(ql.node_count())
+                + ql.nodes()
+                    .map(|n| {
+                        let b = match n {
+                            crate::db::quicklist::Node::Packed(lp) => lp.bytes().len(),
+                            crate::db::quicklist::Node::Plain(b) => b.len(),
+                        };
+                        1 + rdb_len_size(b) + b
+                    })
+                    .sum::<usize>()
+        }
     }
 }
 
@@ -458,6 +485,9 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    No-op (kept for compatibility).",
                 "LISTPACK <key>",
                 "    Show low level info about the listpack encoding of <key>.",
+                "QUICKLIST-PACKED-THRESHOLD <size>",
+                "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+                "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
@@ -567,6 +597,14 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 _ => ctx.out.error("ERR Not a listpack encoded object."),
             },
         },
+        ("quicklist-packed-threshold", 3) => {
+            match crate::config::memtoull(ctx.arg(2)) {
+                Some(sz) if crate::db::quicklist::set_packed_threshold(sz) => ctx.out.ok(),
+                _ => ctx.out.error(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ),
+            }
+        }
         ("htstats-key", 3) => match srv.dbs[ctx.db].peek(ctx.arg(2)) {
             None => ctx.out.error("ERR no such key"),
             Some(o) => match &o.value {
@@ -679,6 +717,7 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj, samples: usize) -> usiz
         Value::Hash(h) => h.memory_usage(samples),
         Value::Set(set) => OBJ_HEADER + set.heap_size(),
         Value::ZSet(z) => z.memory_usage(samples),
+        Value::List(ql) => OBJ_HEADER + 40 + ql.heap_size(),
     };
     value + key.len() + 3 + DICT_ENTRY
 }

@@ -7,6 +7,7 @@ pub mod hash;
 pub mod intset;
 pub mod keyspace;
 pub mod listpack;
+pub mod quicklist;
 pub mod set;
 pub mod skiplist;
 pub mod value;
@@ -14,6 +15,7 @@ pub mod zset;
 
 pub use hash::HashValue;
 pub use keyspace::{Db, Key};
+pub use quicklist::Quicklist;
 pub use set::SetValue;
 pub use value::{RObj, RStr, Value};
 pub use zset::ZSetValue;

@@ -9,10 +9,12 @@
 //!
 //! Hashes are [`Value::Hash`] (see `hash.rs`: `listpack` or `hashtable`),
 //! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
-//! sorted sets are [`Value::ZSet`] (see `zset.rs`: `listpack` or `skiplist`).
-//! Later data types (lists, streams) become further variants of [`Value`].
+//! sorted sets are [`Value::ZSet`] (see `zset.rs`: `listpack` or `skiplist`),
+//! lists are [`Value::List`] (see `quicklist.rs`: always `quicklist`).
+//! Later data types (streams) become further variants of [`Value`].
 
 use super::hash::HashValue;
+use super::quicklist::Quicklist;
 use super::set::SetValue;
 use super::zset::ZSetValue;
 use crate::util::numbers;
@@ -111,6 +113,8 @@ pub enum Value {
     Set(Box<SetValue>),
     /// Boxed for the same reason.
     ZSet(Box<ZSetValue>),
+    /// Boxed for the same reason.
+    List(Box<Quicklist>),
 }
 
 impl Value {
@@ -121,6 +125,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::List(_) => "list",
         }
     }
 
@@ -131,6 +136,8 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            // Redis 7.0 has no other list encoding, however short the list.
+            Value::List(_) => "quicklist",
         }
     }
 }
