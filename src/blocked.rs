@@ -63,6 +63,9 @@ pub struct BlockingState {
     pub clients: Vec<usize>,
     /// Clients unblocked whose pending input must be processed.
     pub unblocked: Vec<usize>,
+    /// While a waiter's command is executed again: its original deadline,
+    /// kept if it has to wait again (a retry must not extend the wait).
+    reprocess_deadline: Option<Option<i64>>,
 }
 
 /// Parse a blocking timeout in seconds (fractions allowed) into an
@@ -101,6 +104,7 @@ pub fn block(
     wants_type: &'static str,
 ) {
     let cid = ctx.cid;
+    let deadline_ms = srv.blocking.reprocess_deadline.unwrap_or(deadline_ms);
     for k in &keys {
         let q = srv.blocking.keys.entry((ctx.db, k.clone())).or_default();
         if !q.contains(&cid) {
@@ -152,6 +156,21 @@ pub fn signal_key_as_ready(srv: &mut Server, db: usize, key: &[u8]) {
     }
 }
 
+/// After SWAPDB: mark ready every key of `db` that has waiters and now
+/// exists (Redis's `scanDatabaseForReadyKeys`).
+pub fn scan_database_for_ready_keys(srv: &mut Server, db: usize) {
+    let keys: Vec<Vec<u8>> = srv
+        .blocking
+        .keys
+        .keys()
+        .filter(|(d, k)| *d == db && srv.dbs[db].dict.contains_key(&k[..]))
+        .map(|(_, k)| k.clone())
+        .collect();
+    for k in keys {
+        signal_key_as_ready(srv, db, &k);
+    }
+}
+
 /// Serve clients blocked on ready keys (Redis's `handleClientsBlockedOnKeys`).
 pub fn serve_ready_keys(srv: &mut Server) {
     // Serving can make more keys ready (BLMOVE pushes): loop until quiet.
@@ -185,7 +204,9 @@ pub fn serve_ready_keys(srv: &mut Server) {
                 let saved_db = srv.clients[cid].db;
                 srv.clients[cid].db = st.db;
                 srv.reprocessing = true;
+                srv.blocking.reprocess_deadline = Some(st.deadline_ms);
                 srv.call(cid, st.cmd, st.argv);
+                srv.blocking.reprocess_deadline = None;
                 srv.reprocessing = false;
                 if let Some(c) = srv.clients.get_mut(cid) {
                     if c.blocked.is_none() {

@@ -485,3 +485,56 @@ fn client_side_caching_invalidations() {
         b"-ERR Prefix 'user:x' overlaps with an existing prefix 'user:'. Prefixes for a single client must not overlap.\r\n".to_vec()
     );
 }
+
+#[test]
+fn blocking_pops_fifo_timeouts_and_unblock() {
+    let s = start_ferrodis(&[]);
+    let mut a = Conn::connect(s.port);
+    let mut b = Conn::connect(s.port);
+    let mut w = Conn::connect(s.port);
+    // Two waiters are served in the order they blocked.
+    a.send(&[b"BLPOP", b"q", b"0"]);
+    std::thread::sleep(Duration::from_millis(30));
+    b.send(&[b"BLPOP", b"q", b"0"]);
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(w.cmd("RPUSH q one two"), b":2\r\n");
+    assert_eq!(a.read_reply(), b"*2\r\n$1\r\nq\r\n$3\r\none\r\n");
+    assert_eq!(b.read_reply(), b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n");
+    assert_eq!(w.cmd("EXISTS q"), b":0\r\n");
+    // Sub-second timeout.
+    let t = std::time::Instant::now();
+    assert_eq!(a.cmd("BRPOP nothing 0.05"), b"*-1\r\n");
+    assert!(t.elapsed() >= Duration::from_millis(45));
+    // Inside MULTI a blocking pop answers at once.
+    a.cmd("MULTI");
+    a.cmd("BLPOP nothing 0");
+    assert_eq!(a.cmd("EXEC"), b"*1\r\n*-1\r\n");
+    // CLIENT UNBLOCK with ERROR.
+    let id = String::from_utf8(b.cmd("CLIENT ID")).unwrap();
+    let id = id.trim_start_matches(':').trim().to_string();
+    b.send(&[b"BZPOPMIN", b"z", b"0"]);
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(
+        w.cmd_args(&[b"CLIENT", b"UNBLOCK", id.as_bytes(), b"ERROR"]),
+        b":1\r\n"
+    );
+    assert_eq!(
+        b.read_reply(),
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    // Commands sent while blocked run after the wait ends.
+    a.send(&[b"BLPOP", b"later", b"0"]);
+    a.send(&[b"PING"]);
+    std::thread::sleep(Duration::from_millis(30));
+    w.cmd("LPUSH later x");
+    assert_eq!(a.read_reply(), b"*2\r\n$5\r\nlater\r\n$1\r\nx\r\n");
+    assert_eq!(a.read_reply(), b"+PONG\r\n");
+    // A blocked client that disconnects leaves no waiter behind.
+    let mut gone = Conn::connect(s.port);
+    gone.send(&[b"BLPOP", b"k2", b"0"]);
+    std::thread::sleep(Duration::from_millis(30));
+    drop(gone);
+    std::thread::sleep(Duration::from_millis(50));
+    let info = String::from_utf8(w.cmd("INFO clients")).unwrap();
+    assert!(info.contains("blocked_clients:0"), "{}", info);
+}

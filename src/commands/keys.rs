@@ -415,6 +415,10 @@ pub fn swapdb_command(srv: &mut Server, ctx: &mut Ctx) {
         srv.dbs.swap(a, b);
         srv.dbs[a].id = a;
         srv.dbs[b].id = b;
+        // Clients blocked on keys that now exist in either database wake up
+        // (Redis's `scanDatabaseForReadyKeys`).
+        crate::blocked::scan_database_for_ready_keys(srv, a);
+        crate::blocked::scan_database_for_ready_keys(srv, b);
         srv.dirty += 1;
     }
     ctx.out.ok();

@@ -730,6 +730,133 @@ pub fn rpoplpush_command(srv: &mut Server, ctx: &mut Ctx) {
     lmove_generic(srv, ctx, &src, &dst, false, true);
 }
 
+// ---------------------------------------------------------------------------
+// Blocking variants (see blocked.rs for how a client waits and is served)
+// ---------------------------------------------------------------------------
+
+/// BLPOP / BRPOP key [key ...] timeout (`blockingPopGenericCommand`): pop
+/// from the first non-empty list, replying `[key, element]` and propagating
+/// as LPOP/RPOP; otherwise wait.
+fn blocking_pop(srv: &mut Server, ctx: &mut Ctx, head: bool) {
+    let last = ctx.argc() - 1;
+    let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, last) else {
+        return;
+    };
+    let db = ctx.db;
+    let keys: Vec<Vec<u8>> = ctx.argv[1..last].to_vec();
+    for key in &keys {
+        match write_list(srv, db, key) {
+            Err(WrongType) => return ctx.out.error(WRONGTYPE),
+            Ok(None) => continue,
+            Ok(Some(l)) if l.is_empty() => continue,
+            Ok(Some(_)) => {}
+        }
+        ctx.out.array_len(2);
+        ctx.out.bulk(key);
+        list_pop_reply(srv, ctx, db, key, head, None, false);
+        let cmd: &[u8] = if head { b"LPOP" } else { b"RPOP" };
+        ctx.rewrite_as(vec![cmd.to_vec(), key.clone()]);
+        return;
+    }
+    if !crate::blocked::may_block(srv) {
+        return ctx.out.null_array();
+    }
+    crate::blocked::block(srv, ctx, keys, deadline, "list");
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop_command(srv: &mut Server, ctx: &mut Ctx) {
+    blocking_pop(srv, ctx, true);
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop_command(srv: &mut Server, ctx: &mut Ctx) {
+    blocking_pop(srv, ctx, false);
+}
+
+/// The shared body of BLMOVE and BRPOPLPUSH (`blmoveGenericCommand`).
+fn blocking_move(
+    srv: &mut Server,
+    ctx: &mut Ctx,
+    from_head: bool,
+    to_head: bool,
+    timeout_idx: usize,
+) {
+    let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, timeout_idx) else {
+        return;
+    };
+    let db = ctx.db;
+    let (src, dst) = (ctx.argv[1].clone(), ctx.argv[2].clone());
+    match write_list(srv, db, &src) {
+        Err(WrongType) => return ctx.out.error(WRONGTYPE),
+        Ok(Some(l)) if !l.is_empty() => {
+            // Propagated as the non-blocking form.
+            let moved = lmove_generic(srv, ctx, &src, &dst, from_head, to_head);
+            if moved {
+                let side = |h: bool| {
+                    if h {
+                        b"LEFT".to_vec()
+                    } else {
+                        b"RIGHT".to_vec()
+                    }
+                };
+                ctx.rewrite_as(vec![
+                    b"LMOVE".to_vec(),
+                    src,
+                    dst,
+                    side(from_head),
+                    side(to_head),
+                ]);
+            }
+            return;
+        }
+        Ok(_) => {}
+    }
+    if !crate::blocked::may_block(srv) {
+        return ctx.out.null();
+    }
+    crate::blocked::block(srv, ctx, vec![src], deadline, "list");
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove_command(srv: &mut Server, ctx: &mut Ctx) {
+    let (Some(from), Some(to)) = (parse_side(ctx.arg(3)), parse_side(ctx.arg(4))) else {
+        return ctx.out.error(SYNTAX_ERR);
+    };
+    blocking_move(srv, ctx, from, to, 5);
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush_command(srv: &mut Server, ctx: &mut Ctx) {
+    blocking_move(srv, ctx, false, true, 3);
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop_command(srv: &mut Server, ctx: &mut Ctx) {
+    let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, 1) else {
+        return;
+    };
+    let Some(args) = parse_mpop_args(ctx, 2) else {
+        return;
+    };
+    let db = ctx.db;
+    for key in &args.keys {
+        match write_list(srv, db, key) {
+            Err(WrongType) => return ctx.out.error(WRONGTYPE),
+            Ok(Some(l)) if !l.is_empty() => {
+                return {
+                    mpop_generic(srv, ctx, &args);
+                }
+            }
+            Ok(_) => continue,
+        }
+    }
+    if !crate::blocked::may_block(srv) {
+        return ctx.out.null_array();
+    }
+    crate::blocked::block(srv, ctx, args.keys, deadline, "list");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

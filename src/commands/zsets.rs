@@ -857,6 +857,121 @@ pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
 }
 
 // ---------------------------------------------------------------------------
+// Blocking variants (see blocked.rs)
+// ---------------------------------------------------------------------------
+
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout (`blockingGenericZpopCommand`):
+/// reply `[key, member, score]` from the first non-empty sorted set,
+/// propagated as ZPOPMIN/ZPOPMAX key; otherwise wait.
+fn bzpop(srv: &mut Server, ctx: &mut Ctx, max: bool) {
+    let last = ctx.argc() - 1;
+    let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, last) else {
+        return;
+    };
+    let db = ctx.db;
+    let keys: Vec<Vec<u8>> = ctx.argv[1..last].to_vec();
+    for key in &keys {
+        let z = match write_zset(srv, db, key) {
+            Err(WrongType) => return ctx.out.error(WRONGTYPE),
+            Ok(None) => continue,
+            Ok(Some(z)) => z,
+        };
+        let Some((m, sc)) = z.pop(max) else {
+            continue;
+        };
+        let emptied = z.is_empty();
+        ctx.out.array_len(3);
+        ctx.out.bulk(key);
+        ctx.out.bulk(&m);
+        ctx.out.double(sc);
+        srv.dirty += 1;
+        srv.notify(
+            ctx,
+            NOTIFY_ZSET,
+            if max { "zpopmax" } else { "zpopmin" },
+            key,
+            db,
+        );
+        srv.signal_modified_key(db, key);
+        if emptied {
+            srv.dbs[db].delete(key);
+            srv.notify(ctx, NOTIFY_GENERIC, "del", key, db);
+        }
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.rewrite_as(vec![name.to_vec(), key.clone()]);
+        return;
+    }
+    if !crate::blocked::may_block(srv) {
+        return ctx.out.null_array();
+    }
+    crate::blocked::block(srv, ctx, keys, deadline, "zset");
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin_command(srv: &mut Server, ctx: &mut Ctx) {
+    bzpop(srv, ctx, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax_command(srv: &mut Server, ctx: &mut Ctx) {
+    bzpop(srv, ctx, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop_command(srv: &mut Server, ctx: &mut Ctx) {
+    let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, 1) else {
+        return;
+    };
+    let Some(numkeys) =
+        parse_long_range(ctx, 2, 1, i64::MAX, "ERR numkeys should be greater than 0")
+    else {
+        return;
+    };
+    let where_idx = (numkeys as u64).saturating_add(3);
+    if where_idx >= ctx.argc() as u64 {
+        return ctx.out.error(SYNTAX_ERR);
+    }
+    let where_idx = where_idx as usize;
+    let max = if arg_eq(ctx.arg(where_idx), "min") {
+        false
+    } else if arg_eq(ctx.arg(where_idx), "max") {
+        true
+    } else {
+        return ctx.out.error(SYNTAX_ERR);
+    };
+    let mut count: Option<i64> = None;
+    let mut j = where_idx + 1;
+    while j < ctx.argc() {
+        let more = ctx.argc() - 1 - j;
+        if count.is_none() && arg_eq(ctx.arg(j), "count") && more > 0 {
+            j += 1;
+            match parse_long_range(ctx, j, 1, i64::MAX, "ERR count should be greater than 0") {
+                Some(c) => count = Some(c),
+                None => return,
+            }
+        } else {
+            return ctx.out.error(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    let keys = ctx.argv[3..where_idx].to_vec();
+    let db = ctx.db;
+    for key in &keys {
+        match write_zset(srv, db, key) {
+            Err(WrongType) => return ctx.out.error(WRONGTYPE),
+            Ok(Some(z)) if !z.is_empty() => {
+                return zpop_generic(srv, ctx, keys.clone(), max, Some(count.unwrap_or(1)), true);
+            }
+            Ok(_) => continue,
+        }
+    }
+    if !crate::blocked::may_block(srv) {
+        return ctx.out.null_array();
+    }
+    crate::blocked::block(srv, ctx, keys, deadline, "zset");
+}
+
+// ---------------------------------------------------------------------------
 // ZRANDMEMBER
 // ---------------------------------------------------------------------------
 
