@@ -82,6 +82,8 @@ pub struct Client {
     pub tracking: crate::tracking::ClientTracking,
     /// Parked by a blocking command (BLPOP...).
     pub blocked: Option<crate::blocked::BlockedState>,
+    /// The last command name sent and its table id (lookup cache).
+    pub last_lookup: Option<(Vec<u8>, crate::commands::table::CmdId)>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -149,6 +151,7 @@ impl Client {
             obuf_soft_limit_since_ms: None,
             tracking: Default::default(),
             blocked: None,
+            last_lookup: None,
         }
     }
 

@@ -273,7 +273,6 @@ impl EventLoop {
                     srv.stats.net_input_bytes += n as u64;
                     srv.stats.io_reads_processed += 1;
                     let c = &mut srv.clients[cid];
-                    c.last_interaction_ms = now_ms();
                     let limit = srv.config.client_query_buffer_limit as usize;
                     if c.qb.len() > limit {
                         log::warn!(
@@ -288,6 +287,11 @@ impl EventLoop {
                         return;
                     }
                     srv.process_input(cid);
+                    // process_input read the clock: reuse it.
+                    let now = srv.clock_us / 1000;
+                    if let Some(c) = srv.clients.get_mut(cid) {
+                        c.last_interaction_ms = now;
+                    }
                     // A short read emptied the socket buffer: with edge-triggered
                     // readiness, data arriving later raises a new event, so the
                     // extra read that would only return WouldBlock is skipped

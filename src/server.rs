@@ -684,12 +684,29 @@ impl Server {
     /// Redis's `processCommand`: checks that do not depend on the command's
     /// semantics, then `call()`.
     pub fn process_command(&mut self, cid: usize, argv: Vec<Vec<u8>>) {
-        let id = match self.commands.lookup(&argv) {
-            Ok(id) => id,
-            Err(LookupError::Unknown(msg)) => {
-                self.reject(cid, None, &msg, &argv);
-                return;
-            }
+        // Clients usually repeat the same command: a one-entry cache of the
+        // last name they sent (exact bytes) skips the table lookup.
+        let cached = match &self.clients[cid].last_lookup {
+            Some((name, id)) if *name == argv[0] => Some(*id),
+            _ => None,
+        };
+        let id = match cached {
+            Some(id) => id,
+            None => match self.commands.lookup(&argv) {
+                Ok(id) => {
+                    // Only plain commands: containers resolve argv[1] too.
+                    if self.commands.entries[id].def.subcommands.is_empty()
+                        && self.commands.entries[id].parent.is_none()
+                    {
+                        self.clients[cid].last_lookup = Some((argv[0].clone(), id));
+                    }
+                    id
+                }
+                Err(LookupError::Unknown(msg)) => {
+                    self.reject(cid, None, &msg, &argv);
+                    return;
+                }
+            },
         };
         if let Err(msg) = self.commands.check_arity(id, argv.len()) {
             self.reject(cid, Some(id), &msg, &argv);
@@ -914,15 +931,16 @@ impl Server {
         if self.call_depth == 0 {
             // CLIENT CACHING applies to the next command only (or the next
             // transaction); then the held self-invalidations go out.
-            let is_client_cmd = {
+            if self.clients.get(cid).is_some_and(|c| c.tracking.caching) {
                 let e = &self.commands.entries[id];
-                e.parent
+                let is_client_cmd = e
+                    .parent
                     .map_or(e.def.name, |p| self.commands.entries[p].def.name)
-                    == "client"
-            };
-            if let Some(c) = self.clients.get_mut(cid) {
-                if c.multi.is_none() && !is_client_cmd {
-                    c.tracking.caching = false;
+                    == "client";
+                if let Some(c) = self.clients.get_mut(cid) {
+                    if c.multi.is_none() && !is_client_cmd {
+                        c.tracking.caching = false;
+                    }
                 }
             }
             crate::tracking::handle_pending(self, cid);

@@ -395,7 +395,9 @@ fn mset_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
     }
     let lru = srv.new_obj_lru();
     for i in (1..ctx.argc()).step_by(2) {
-        let val = ctx.argv[i + 1].clone();
+        // The value moves into the keyspace (propagation, when needed, was
+        // given a copy of the argv before the call).
+        let val = std::mem::take(&mut ctx.argv[i + 1]);
         let existed = srv.dbs[ctx.db].set(
             &ctx.argv[i],
             RObj::string(RStr::from_bytes(val), lru),
