@@ -20,7 +20,7 @@
 //! are the entry points a blocking layer serves clients through (Redis's
 //! `serveClientBlockedOnList` uses the same pieces).
 
-use crate::commands::{parse_i64_arg, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{parse_i64_arg, typed, WrongType, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW};
 use crate::db::listpack::LpEntry;
 use crate::db::{Quicklist, RObj, Value};
@@ -28,22 +28,13 @@ use crate::resp::reply::ReplyBuf;
 use crate::server::{Ctx, Server};
 use crate::util::numbers;
 
-/// A key exists but does not hold a list.
-struct WrongType;
-
 /// Redis's `lookupKeyRead` + `checkType(OBJ_LIST)`.
 fn read_list<'a>(
     srv: &'a mut Server,
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Quicklist>, WrongType> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_read(db, key), Value::list_mut)
 }
 
 /// Redis's `lookupKeyWrite` + `checkType(OBJ_LIST)`.
@@ -52,13 +43,7 @@ fn write_list<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Quicklist>, WrongType> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_write(db, key), Value::list_mut)
 }
 
 /// An element as a bulk string.

@@ -64,6 +64,22 @@ pub fn expire_time_error(srv: &Server, ctx: &mut Ctx) {
         .error(&format!("ERR invalid expire time in '{}' command", name));
 }
 
+/// A key holds a value of another type than the command expects: the
+/// caller replies WRONGTYPE.
+pub struct WrongType;
+
+/// Redis's `checkType` after a lookup: the value seen as the type `view`
+/// selects; `Ok(None)` for a missing key, `Err(WrongType)` for another type.
+pub fn typed<T: ?Sized>(
+    o: Option<&mut crate::db::RObj>,
+    view: fn(&mut crate::db::Value) -> Option<&mut T>,
+) -> Result<Option<&mut T>, WrongType> {
+    match o {
+        None => Ok(None),
+        Some(o) => view(&mut o.value).map(Some).ok_or(WrongType),
+    }
+}
+
 /// Reply a string value as a bulk string.
 #[inline]
 pub fn reply_str(out: &mut ReplyBuf, s: &RStr) {

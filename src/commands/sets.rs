@@ -22,7 +22,7 @@
 use std::ptr;
 
 use crate::commands::keys::parse_scan_cursor;
-use crate::commands::{arg_eq, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{arg_eq, typed, WrongType, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
 use crate::db::dict::Dict;
 use crate::db::set::{Member, MemberRef, SetDict};
@@ -32,22 +32,13 @@ use crate::server::{Ctx, Server};
 use crate::util::glob::string_match;
 use crate::util::numbers;
 
-/// A key exists but does not hold a set.
-struct WrongType;
-
 /// Redis's `lookupKeyRead` + `checkType(OBJ_SET)`.
 fn read_set<'a>(
     srv: &'a mut Server,
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut SetValue>, WrongType> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_read(db, key), Value::set_mut)
 }
 
 /// Redis's `lookupKeyWrite` + `checkType(OBJ_SET)`.
@@ -56,14 +47,7 @@ fn write_set<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut SetValue>, WrongType> {
-    let now = srv.cmd_time_ms;
-    match srv.dbs[db].lookup(key, now) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_write(db, key), Value::set_mut)
 }
 
 /// A member as a bulk string.

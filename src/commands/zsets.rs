@@ -24,7 +24,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::commands::keys::{parse_scan_cursor, parse_scan_options, ScanOpts};
-use crate::commands::{arg_eq, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
+use crate::commands::{arg_eq, typed, WrongType, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET};
 use crate::db::dict::Dict;
 use crate::db::listpack::LpEntry;
@@ -43,9 +43,6 @@ const FLOAT_ERR: &str = "ERR value is not a valid float";
 const RANGE_FLOAT_ERR: &str = "ERR min or max is not a float";
 const RANGE_LEX_ERR: &str = "ERR min or max not valid string range item";
 
-/// A key exists but does not hold a sorted set.
-struct WrongType;
-
 fn limits(srv: &Server) -> ZSetLimits {
     ZSetLimits {
         max_entries: srv.config.zset_max_listpack_entries,
@@ -59,13 +56,7 @@ fn read_zset<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut ZSetValue>, WrongType> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_read(db, key), Value::zset_mut)
 }
 
 /// `lookupKeyWrite` + `checkType(OBJ_ZSET)`.
@@ -74,13 +65,7 @@ fn write_zset<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut ZSetValue>, WrongType> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(WrongType),
-        },
-    }
+    typed(srv.lookup_write(db, key), Value::zset_mut)
 }
 
 /// A member as a bulk string (listpack integers print in decimal).

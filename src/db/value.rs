@@ -118,6 +118,30 @@ pub enum Value {
 }
 
 impl Value {
+    /// The list inside, if this is a list.
+    pub fn list_mut(&mut self) -> Option<&mut Quicklist> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The set inside, if this is a set.
+    pub fn set_mut(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sorted set inside, if this is a sorted set.
+    pub fn zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// The TYPE command's name for this value.
     pub fn type_name(&self) -> &'static str {
         match self {
