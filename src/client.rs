@@ -60,8 +60,8 @@ pub struct Client {
     /// Creation and last-interaction times, ms since the epoch.
     pub ctime_ms: i64,
     pub last_interaction_ms: i64,
-    /// Full name of the last command executed (`cmd=` in CLIENT LIST).
-    pub last_cmd: String,
+    /// Table id of the last command executed (`cmd=` in CLIENT LIST).
+    pub last_cmd: Option<crate::commands::table::CmdId>,
     /// Bytes of argument data of the command being executed (`argv-mem`).
     pub argv_mem: usize,
     /// A parsed command held back by CLIENT PAUSE.
@@ -139,7 +139,7 @@ impl Client {
             },
             ctime_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_cmd: "NULL".to_string(),
+            last_cmd: None,
             argv_mem: 0,
             held: None,
             reply_mode: ReplyMode::On,
@@ -197,7 +197,8 @@ impl Client {
     }
 
     /// One line of CLIENT LIST / CLIENT INFO (Redis's `catClientInfoString`).
-    pub fn info_string(&self, now_ms: i64) -> String {
+    /// `table` names the last command (`cmd=`).
+    pub fn info_string(&self, now_ms: i64, table: &crate::commands::table::CommandTable) -> String {
         let events = if self.flags.write_registered {
             "rw"
         } else {
@@ -236,7 +237,8 @@ impl Client {
             omem,
             tot_mem,
             events,
-            self.last_cmd,
+            self.last_cmd
+                .map_or("NULL", |id| table.entries[id].fullname.as_str()),
             if self.tracking.on {
                 self.tracking.redirect as i64
             } else {

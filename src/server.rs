@@ -803,8 +803,7 @@ impl Server {
             let c = &mut self.clients[cid];
             c.argv_mem = argv.iter().map(|a| a.len()).sum();
             // Like Redis, `cmd=` in CLIENT LIST names the running command.
-            c.last_cmd.clear();
-            c.last_cmd.push_str(&self.commands.entries[id].fullname);
+            c.last_cmd = Some(id);
             // CLIENT REPLY OFF/SKIP: the handler writes into a scratch
             // buffer that is dropped afterwards.
             let silenced = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);

@@ -292,7 +292,7 @@ pub fn client_setinfo_command(srv: &mut Server, ctx: &mut Ctx) {
 /// CLIENT INFO
 pub fn client_info_command(srv: &mut Server, ctx: &mut Ctx) {
     let now = srv.cmd_time_ms;
-    let mut line = srv.clients[ctx.cid].info_string(now);
+    let mut line = srv.clients[ctx.cid].info_string(now, &srv.commands);
     line.push('\n');
     ctx.out.verbatim(line.as_bytes(), "txt");
 }
@@ -353,7 +353,7 @@ pub fn client_list_command(srv: &mut Server, ctx: &mut Ctx) {
                 continue;
             }
         }
-        s.push_str(&c.info_string(now));
+        s.push_str(&c.info_string(now, &srv.commands));
         s.push('\n');
     }
     ctx.out.verbatim(s.as_bytes(), "txt");
