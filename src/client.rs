@@ -169,7 +169,7 @@ impl Client {
         if self.multi.is_some() {
             s.push('x');
         }
-        if self.blocked.is_some() {
+        if self.blocked.is_some() || self.held.is_some() {
             s.push('b');
         }
         if self.tracking.on {

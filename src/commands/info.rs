@@ -141,7 +141,9 @@ fn section(srv: &Server, name: &str, s: &mut String) {
                 srv.config.maxclients,
                 max_in,
                 max_out,
-                srv.blocking.clients.len(),
+                // Clients held by CLIENT PAUSE count as blocked, as in Redis.
+                srv.blocking.clients.len()
+                    + srv.clients.iter().filter(|(_, c)| c.held.is_some()).count(),
                 srv.tracking.clients,
             );
         }
