@@ -299,18 +299,19 @@ fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
 
         match value.as_deref() {
             None => {}
+            // An empty window loads nothing (and must not fall through to
+            // the full load below).
+            Some(Value::List(_)) if dontsort && end < start => {}
             Some(Value::List(l)) if dontsort => {
-                if end >= start {
-                    let n = (end - start + 1) as usize;
-                    let from = if desc {
-                        (vectorlen - start - 1) as usize
-                    } else {
-                        start as usize
-                    };
-                    items.extend(l.iter_from(from, desc).take(n).map(|e| e.to_vec()));
-                    end -= start;
-                    start = 0;
-                }
+                let n = (end - start + 1) as usize;
+                let from = if desc {
+                    (vectorlen - start - 1) as usize
+                } else {
+                    start as usize
+                };
+                items.extend(l.iter_from(from, desc).take(n).map(|e| e.to_vec()));
+                end -= start;
+                start = 0;
             }
             Some(Value::List(l)) => items.extend(l.iter().map(|e| e.to_vec())),
             Some(Value::Set(s)) => items.extend(s.iter().map(|m| m.to_bytes().into_owned())),
