@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lists;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -399,6 +400,8 @@ pub static TABLE: &[CommandDef] = &[
     cmd("rpushx", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::rpushx_command),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
+    cmd("sort", -2, WRITE | DENYOOM, ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS, K1, "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", sort::sort_command),
+    cmd("sort_ro", -2, READONLY, ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS, K1, "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", sort::sort_ro_command),
     cmd("unlink", -2, WRITE | FAST, ACL_KEYSPACE, KALL, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", ON, k::del_command),
     cmd("exists", -2, READONLY | FAST, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Determine if a key exists", ON, k::exists_command),
     cmd("touch", -2, READONLY | FAST, ACL_KEYSPACE, KALL, "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", ON, k::touch_command),

@@ -218,7 +218,12 @@ pub fn command_getkeys_command(srv: &mut Server, ctx: &mut Ctx) {
             .error("ERR Invalid number of arguments specified for command");
         return;
     }
-    let keys = srv.commands.key_indexes(id, argv.len());
+    // SORT's STORE destination moves with its options (Redis's `sortGetKeys`).
+    let keys = if srv.commands.entries[id].def.name == "sort" {
+        crate::commands::sort::sort_get_keys(&argv)
+    } else {
+        srv.commands.key_indexes(id, argv.len())
+    };
     if keys.is_empty() {
         ctx.out.error("ERR The command has no key arguments");
         return;
