@@ -263,7 +263,11 @@ fn randomized_sorts() {
                     p.same(&format!("SET wt_{e} {}", rng.below(7)));
                 }
                 2 => {
-                    p.same(&format!("HSET h_{e} f {} g v{}", rng.below(7), rng.below(3)));
+                    p.same(&format!(
+                        "HSET h_{e} f {} g v{}",
+                        rng.below(7),
+                        rng.below(3)
+                    ));
                 }
                 _ => {
                     p.same(&format!("SET g_{e} val{}", rng.below(100)));
