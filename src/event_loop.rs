@@ -334,7 +334,9 @@ impl EventLoop {
         let mut pending = std::mem::take(&mut self.write_batch);
         std::mem::swap(&mut pending, &mut srv.clients_pending_write);
         let mut again = std::mem::take(&mut self.write_again);
-        for &cid in &pending {
+        // Most recently served first, like Redis's list of pending writes
+        // (clients are added at its head).
+        for &cid in pending.iter().rev() {
             let c = match srv.clients.get_mut(cid) {
                 Some(c) => c,
                 None => continue,
