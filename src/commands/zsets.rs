@@ -803,16 +803,21 @@ pub fn zpopmax_command(srv: &mut Server, ctx: &mut Ctx) {
     zpop_minmax(srv, ctx, true)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
-    let Some(numkeys) =
-        parse_long_range(ctx, 1, 1, i64::MAX, "ERR numkeys should be greater than 0")
-    else {
-        return;
-    };
-    let where_idx = (numkeys as u64).saturating_add(2);
+/// Parse `numkeys key [key ...] MIN|MAX [COUNT count]` from argument
+/// `numkeys_idx` on (ZMPOP, BZMPOP): the keys, whether MAX, and the count.
+/// Replies the error and returns None on bad input.
+fn parse_zmpop_args(ctx: &mut Ctx, numkeys_idx: usize) -> Option<(Vec<Vec<u8>>, bool, i64)> {
+    let numkeys = parse_long_range(
+        ctx,
+        numkeys_idx,
+        1,
+        i64::MAX,
+        "ERR numkeys should be greater than 0",
+    )?;
+    let where_idx = (numkeys as u64).saturating_add(numkeys_idx as u64 + 1);
     if where_idx >= ctx.argc() as u64 {
-        return ctx.out.error(SYNTAX_ERR);
+        ctx.out.error(SYNTAX_ERR);
+        return None;
     }
     let where_idx = where_idx as usize;
     let max = if arg_eq(ctx.arg(where_idx), "min") {
@@ -820,7 +825,8 @@ pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
     } else if arg_eq(ctx.arg(where_idx), "max") {
         true
     } else {
-        return ctx.out.error(SYNTAX_ERR);
+        ctx.out.error(SYNTAX_ERR);
+        return None;
     };
     let mut count: Option<i64> = None;
     let mut j = where_idx + 1;
@@ -828,17 +834,28 @@ pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
         let more = ctx.argc() - 1 - j;
         if count.is_none() && arg_eq(ctx.arg(j), "count") && more > 0 {
             j += 1;
-            match parse_long_range(ctx, j, 1, i64::MAX, "ERR count should be greater than 0") {
-                Some(c) => count = Some(c),
-                None => return,
-            }
+            count = Some(parse_long_range(
+                ctx,
+                j,
+                1,
+                i64::MAX,
+                "ERR count should be greater than 0",
+            )?);
         } else {
-            return ctx.out.error(SYNTAX_ERR);
+            ctx.out.error(SYNTAX_ERR);
+            return None;
         }
         j += 1;
     }
-    let keys = ctx.argv[2..where_idx].to_vec();
-    zpop_generic(srv, ctx, keys, max, Some(count.unwrap_or(1)), true)
+    let keys = ctx.argv[numkeys_idx + 1..where_idx].to_vec();
+    Some((keys, max, count.unwrap_or(1)))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn zmpop_command(srv: &mut Server, ctx: &mut Ctx) {
+    if let Some((keys, max, count)) = parse_zmpop_args(ctx, 1) {
+        zpop_generic(srv, ctx, keys, max, Some(count), true)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -907,45 +924,15 @@ pub fn bzmpop_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(deadline) = crate::blocked::parse_timeout(srv, ctx, 1) else {
         return;
     };
-    let Some(numkeys) =
-        parse_long_range(ctx, 2, 1, i64::MAX, "ERR numkeys should be greater than 0")
-    else {
+    let Some((keys, max, count)) = parse_zmpop_args(ctx, 2) else {
         return;
     };
-    let where_idx = (numkeys as u64).saturating_add(3);
-    if where_idx >= ctx.argc() as u64 {
-        return ctx.out.error(SYNTAX_ERR);
-    }
-    let where_idx = where_idx as usize;
-    let max = if arg_eq(ctx.arg(where_idx), "min") {
-        false
-    } else if arg_eq(ctx.arg(where_idx), "max") {
-        true
-    } else {
-        return ctx.out.error(SYNTAX_ERR);
-    };
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < ctx.argc() {
-        let more = ctx.argc() - 1 - j;
-        if count.is_none() && arg_eq(ctx.arg(j), "count") && more > 0 {
-            j += 1;
-            match parse_long_range(ctx, j, 1, i64::MAX, "ERR count should be greater than 0") {
-                Some(c) => count = Some(c),
-                None => return,
-            }
-        } else {
-            return ctx.out.error(SYNTAX_ERR);
-        }
-        j += 1;
-    }
-    let keys = ctx.argv[3..where_idx].to_vec();
     let db = ctx.db;
     for key in &keys {
         match write_zset(srv, db, key) {
             Err(WrongType) => return ctx.out.error(WRONGTYPE),
             Ok(Some(z)) if !z.is_empty() => {
-                return zpop_generic(srv, ctx, keys.clone(), max, Some(count.unwrap_or(1)), true);
+                return zpop_generic(srv, ctx, keys.clone(), max, Some(count), true);
             }
             Ok(_) => continue,
         }
