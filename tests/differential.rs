@@ -18,16 +18,7 @@ fn compare(script: &[&str]) {
     let mut a = Conn::connect(redis.port);
     let mut b = Conn::connect(ours.port);
     for line in script {
-        let args: Vec<Vec<u8>> = line
-            .split(' ')
-            .map(|s| {
-                if s == "\\e" {
-                    Vec::new()
-                } else {
-                    s.replace("\\s", " ").into_bytes()
-                }
-            })
-            .collect();
+        let args = common::parse_line(line);
         let refs: Vec<&[u8]> = args.iter().map(|v| v.as_slice()).collect();
         let ra = a.cmd_args(&refs);
         let rb = b.cmd_args(&refs);

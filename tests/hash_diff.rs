@@ -9,7 +9,7 @@ mod common;
 
 use std::io::{BufRead, Cursor};
 
-use common::{read_one, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, read_one, show, start_ferrodis, start_redis, Conn, Server};
 
 /// Both servers and a connection to each.
 struct Pair {
@@ -18,20 +18,6 @@ struct Pair {
     _servers: (Server, Server),
     /// How many OBJECT ENCODING checks answered listpack / hashtable.
     seen: [usize; 2],
-}
-
-/// Splits a script line on spaces; `\s` is a space inside an argument and
-/// `\e` an empty argument.
-fn parse_line(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .map(|s| {
-            if s == "\\e" {
-                Vec::new()
-            } else {
-                s.replace("\\s", " ").into_bytes()
-            }
-        })
-        .collect()
 }
 
 /// The header line and the top-level elements of a raw aggregate reply (a
@@ -57,10 +43,6 @@ fn sorted_groups(items: Vec<Vec<u8>>, group: usize) -> Vec<Vec<Vec<u8>>> {
     let mut g: Vec<Vec<Vec<u8>>> = items.chunks(group).map(|c| c.to_vec()).collect();
     g.sort();
     g
-}
-
-fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 impl Pair {

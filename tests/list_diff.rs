@@ -12,24 +12,7 @@
 
 mod common;
 
-use common::{start_ferrodis, start_redis, Conn, Server};
-
-fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// `\e` is an empty argument, `\s` a space inside one.
-fn parse_line(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .map(|s| {
-            if s == "\\e" {
-                Vec::new()
-            } else {
-                s.replace("\\s", " ").into_bytes()
-            }
-        })
-        .collect()
-}
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
 
 struct Pair {
     redis: Conn,

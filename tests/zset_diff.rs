@@ -7,30 +7,12 @@
 
 mod common;
 
-use common::{start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
 
 struct Pair {
     redis: Conn,
     ours: Conn,
     _servers: (Server, Server),
-}
-
-/// Splits a script line on spaces; `\s` is a space inside an argument and
-/// `\e` an empty argument.
-fn parse_line(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .map(|s| {
-            if s == "\\e" {
-                Vec::new()
-            } else {
-                s.replace("\\s", " ").into_bytes()
-            }
-        })
-        .collect()
-}
-
-fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 impl Pair {

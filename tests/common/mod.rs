@@ -212,3 +212,22 @@ pub fn read_one<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> std::io::Result<()>
         _ => Ok(()),
     }
 }
+
+/// Split a script line into arguments: `\e` is an empty argument, `\s` a
+/// space inside one.
+pub fn parse_line(line: &str) -> Vec<Vec<u8>> {
+    line.split(' ')
+        .map(|s| {
+            if s == "\\e" {
+                Vec::new()
+            } else {
+                s.replace("\\s", " ").into_bytes()
+            }
+        })
+        .collect()
+}
+
+/// Raw reply bytes as text, for assertion messages.
+pub fn show(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
