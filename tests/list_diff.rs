@@ -59,6 +59,27 @@ impl Pair {
         a
     }
 
+    /// DEBUG OBJECT's quicklist fields (node count, average, compressed
+    /// flag, uncompressed bytes) agree; the address and the LZF-dependent
+    /// serialized length are left out.
+    fn same_quicklist_shape(&mut self, key: &str) {
+        let line = format!("DEBUG OBJECT {key}");
+        let pick = |reply: Vec<u8>| -> String {
+            let s = String::from_utf8_lossy(&reply).into_owned();
+            s.split_whitespace()
+                .filter(|f| {
+                    ["encoding:", "ql_nodes:", "ql_avg_node:", "ql_compressed:", "ql_uncompressed_size:"]
+                        .iter()
+                        .any(|p| f.starts_with(p))
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let a = pick(self.redis.cmd(&line));
+        let b = pick(self.ours.cmd(&line));
+        assert_eq!(b, a, "DEBUG OBJECT {key} differs");
+    }
+
     fn same(&mut self, line: &str) -> Vec<u8> {
         self.same_args(&parse_line(line))
     }
@@ -341,6 +362,11 @@ fn randomized_list_stream() {
             p.same(&format!("CONFIG SET list-max-listpack-size {fill}"));
             let thr = ["0", "0", "20b", "100b"][rng.below(4) as usize];
             p.same(&format!("DEBUG QUICKLIST-PACKED-THRESHOLD {thr}"));
+            // Lists keep the compress depth they were created with.
+            p.same(&format!("CONFIG SET list-compress-depth {}", rng.below(4)));
+            for key in keys {
+                p.same_quicklist_shape(key);
+            }
         }
         let k = keys[rng.below(3) as usize].as_bytes().to_vec();
         let k2 = keys[rng.below(3) as usize].as_bytes().to_vec();

@@ -28,6 +28,15 @@ use crate::resp::reply::ReplyBuf;
 use crate::server::{Ctx, Server};
 use crate::util::numbers;
 
+/// An empty list with the current `list-max-listpack-size` and
+/// `list-compress-depth`, which it keeps for its lifetime (as in Redis).
+pub(crate) fn new_list(srv: &Server) -> Box<Quicklist> {
+    Box::new(Quicklist::with_options(
+        srv.config.list_max_listpack_size,
+        srv.config.list_compress_depth,
+    ))
+}
+
 /// Redis's `lookupKeyRead` + `checkType(OBJ_LIST)`.
 fn read_list<'a>(
     srv: &'a mut Server,
@@ -93,16 +102,16 @@ pub fn list_push(
     values: &[Vec<u8>],
     head: bool,
 ) -> usize {
-    let fill = srv.config.list_max_listpack_size;
     if srv.dbs[db].peek(key).is_none() {
         let lru = srv.new_obj_lru();
-        srv.dbs[db].add(key.into(), RObj::new(Value::List(Box::default()), lru));
+        let list = RObj::new(Value::List(new_list(srv)), lru);
+        srv.dbs[db].add(key.into(), list);
         srv.notify(ctx, NOTIFY_NEW, "new", key, db);
     }
     let len = match srv.dbs[db].dict.get_mut(key).map(|o| &mut o.value) {
         Some(Value::List(l)) => {
             for v in values {
-                l.push(v, head, fill);
+                l.push(v, head);
             }
             l.len()
         }
@@ -237,7 +246,6 @@ pub fn linsert_command(srv: &mut Server, ctx: &mut Ctx) {
         return ctx.out.error(SYNTAX_ERR);
     };
     let db = ctx.db;
-    let fill = srv.config.list_max_listpack_size;
     let argv = &ctx.argv;
     let l = match write_list(srv, db, &argv[1]) {
         Err(WrongType) => return ctx.out.error(WRONGTYPE),
@@ -247,7 +255,7 @@ pub fn linsert_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(pivot) = l.iter().position(|e| e.eq_bytes(&argv[3])) else {
         return ctx.out.int(-1);
     };
-    l.insert(pivot, &argv[4], after, fill);
+    l.insert(pivot, &argv[4], after);
     let len = l.len();
     let key = argv[1].clone();
     srv.signal_modified_key(db, &key);
@@ -285,7 +293,6 @@ pub fn lindex_command(srv: &mut Server, ctx: &mut Ctx) {
 /// LSET key index element
 pub fn lset_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
-    let fill = srv.config.list_max_listpack_size;
     let argv = &ctx.argv;
     let l = match write_list(srv, db, &argv[1]) {
         Err(WrongType) => return ctx.out.error(WRONGTYPE),
@@ -295,7 +302,7 @@ pub fn lset_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(index) = numbers::parse_i64(&argv[2]) else {
         return ctx.out.error(NOT_INT_ERR);
     };
-    if !l.replace(index, &argv[3], fill) {
+    if !l.replace(index, &argv[3]) {
         return ctx.out.error("ERR index out of range");
     }
     ctx.out.ok();
@@ -662,15 +669,15 @@ pub fn lmove_generic(
     // The push side: `lmoveHandlePush` (src == dst pushes onto the same,
     // possibly momentarily empty, list).
     let values = [value];
-    let fill = srv.config.list_max_listpack_size;
     if srv.dbs[db].peek(dst).is_none() {
         let lru = srv.new_obj_lru();
-        srv.dbs[db].add(dst.into(), RObj::new(Value::List(Box::default()), lru));
+        let list = RObj::new(Value::List(new_list(srv)), lru);
+        srv.dbs[db].add(dst.into(), list);
         srv.notify(ctx, NOTIFY_NEW, "new", dst, db);
     }
     srv.signal_modified_key(db, dst);
     if let Some(Value::List(l)) = srv.dbs[db].dict.get_mut(dst).map(|o| &mut o.value) {
-        l.push(&values[0], to_head, fill);
+        l.push(&values[0], to_head);
     }
     srv.notify(
         ctx,

@@ -438,16 +438,19 @@ fn serialized_len(v: &Value) -> usize {
             }
         },
         // RDB_TYPE_LIST_QUICKLIST_2: node count, then per node its
-        // container type and its listpack (or plain element) as a string.
+        // container type and its listpack (or plain element) as a string;
+        // a compressed node as its LZF blob (encoding byte, compressed and
+        // raw lengths, data).
         Value::List(ql) => {
+            use crate::db::quicklist::Node;
             rdb_len_size(ql.node_count())
                 + ql.nodes()
-                    .map(|n| {
-                        let b = match n {
-                            crate::db::quicklist::Node::Packed(lp) => lp.bytes().len(),
-                            crate::db::quicklist::Node::Plain(b) => b.len(),
-                        };
-                        1 + rdb_len_size(b) + b
+                    .map(|n| match n {
+                        Node::Compressed(c) => {
+                            let d = c.data().len();
+                            2 + rdb_len_size(d) + rdb_len_size(c.raw_len()) + d
+                        }
+                        _ => 1 + rdb_len_size(n.raw_len()) + n.raw_len(),
                     })
                     .sum::<usize>()
         }
@@ -539,7 +542,7 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 None => ctx.out.error("ERR no such key"),
                 Some(o) => {
                     let idle = crate::db::value::lru_idle_seconds(o.lru, srv.lru_clock());
-                    let s = format!(
+                    let mut s = format!(
                         "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                         o as *const _ as usize,
                         o.value.encoding(),
@@ -547,6 +550,19 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                         o.lru,
                         idle
                     );
+                    if let Value::List(ql) = &o.value {
+                        // The quicklist's shape, as Redis appends it.
+                        let nodes = ql.node_count();
+                        let raw: usize = ql.nodes().map(|n| n.raw_len()).sum();
+                        s.push_str(&format!(
+                            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                            nodes,
+                            ql.len() as f64 / nodes.max(1) as f64,
+                            ql.fill(),
+                            u8::from(ql.compress_depth() != 0),
+                            raw
+                        ));
+                    }
                     ctx.out.status(&s);
                 }
             }

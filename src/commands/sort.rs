@@ -404,14 +404,14 @@ fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
         }
         Some(dst) => {
             let fill = srv.config.list_max_listpack_size;
-            let mut list = Quicklist::new();
+            let mut list = Quicklist::with_options(fill, srv.config.list_compress_depth);
             for it in range {
                 if gets.is_empty() {
-                    list.push(&it.obj, false, fill);
+                    list.push(&it.obj, false);
                 }
                 for g in &gets {
                     let v = lookup_by_pattern(srv, db, g, &it.obj).unwrap_or_default();
-                    list.push(&v, false, fill);
+                    list.push(&v, false);
                 }
             }
             if outputlen > 0 {

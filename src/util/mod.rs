@@ -7,6 +7,7 @@
 //!   `%.17g` (`addReplyDouble`), `d2string` and `fixedpoint_d2string` formatting.
 //! - [`long_double`]: a software x87 `long double` for INCRBYFLOAT, HINCRBYFLOAT and
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
+//! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression).
 //!
 //! Invariants: these modules depend on nothing but `std`, never panic on client
 //! input, and reproduce Redis 7.0's output byte for byte (the tests hold cases
@@ -14,6 +15,7 @@
 
 pub mod glob;
 pub mod long_double;
+pub mod lzf;
 pub mod numbers;
 
 /// A minimal blocking RESP2 client for differential tests against a real
