@@ -283,3 +283,33 @@ pub fn pfdebug_command(srv: &mut Server, ctx: &mut Ctx) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> RObj {
+        RObj::new(v, 0)
+    }
+
+    #[test]
+    fn which_values_are_sketches() {
+        let sketch = hll::new_sparse();
+        assert!(hll_bytes(&obj(Value::Str(RStr::Emb(sketch.clone())))).is_ok());
+        assert!(hll_bytes(&obj(Value::Str(RStr::Raw(sketch)))).is_ok());
+        // An integer never is one, even where its digits could be.
+        assert_eq!(
+            hll_bytes(&obj(Value::Str(RStr::Int(7)))).err(),
+            Some(HLL_WRONGTYPE)
+        );
+        assert_eq!(
+            hll_bytes(&obj(Value::Str(RStr::Emb(b"HYLL".to_vec())))).err(),
+            Some(HLL_WRONGTYPE)
+        );
+        // Other types get the generic WRONGTYPE.
+        assert_eq!(
+            hll_bytes(&obj(Value::List(Box::new(crate::db::Quicklist::new())))).err(),
+            Some(WRONGTYPE)
+        );
+    }
+}
