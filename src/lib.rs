@@ -27,6 +27,7 @@
 //! | [`db::intset`] | sorted packed integer array | `intset.c` |
 //! | [`db::zset`] | the sorted set type: `listpack` / `skiplist` encodings | `t_zset.c` (`zzl*`, `zset*`) |
 //! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
+//! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes | `quicklist.c`, `t_list.c` (`listType*`) |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |

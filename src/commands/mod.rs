@@ -10,6 +10,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod functions;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
@@ -301,6 +302,12 @@ pub static TABLE: &[CommandDef] = &[
     cmd("bitop", -4, WRITE | DENYOOM, ACL_BITMAP, KeyPos { first: 2, last: -1, step: 1 }, "bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)", bitops::bitop_command),
     cmd("bitfield", -2, WRITE | DENYOOM, ACL_BITMAP, K1, "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified", bitops::bitfield_command),
     cmd("bitfield_ro", -2, READONLY | FAST, ACL_BITMAP, K1, "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified", bitops::bitfield_ro_command),
+    // HyperLogLog (hyperloglog.c)
+    cmd("pfadd", -2, WRITE | DENYOOM | FAST, ACL_HYPERLOGLOG, K1, "hyperloglog", "2.8.9", "Adds the specified elements to the specified HyperLogLog.", "O(1) to add every element.", hyperloglog::pfadd_command),
+    cmd("pfcount", -2, READONLY | MAY_REPLICATE, ACL_HYPERLOGLOG, KALL, "hyperloglog", "2.8.9", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.", hyperloglog::pfcount_command),
+    cmd("pfmerge", -2, WRITE | DENYOOM, ACL_HYPERLOGLOG, KALL, "hyperloglog", "2.8.9", "Merge N different HyperLogLogs into a single one.", "O(N) to merge N HyperLogLogs, but with high constant times.", hyperloglog::pfmerge_command),
+    cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN, ACL_HYPERLOGLOG, KeyPos { first: 2, last: 2, step: 1 }, "hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values", "N/A", hyperloglog::pfdebug_command),
+    cmd("pfselftest", 1, ADMIN, ACL_HYPERLOGLOG, NO_KEYS, "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values", "N/A", hyperloglog::pfselftest_command),
     // Hashes (t_hash.c)
     cmd("hset", -4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", h::hset_command),
     cmd("hsetnx", 4, WRITE | DENYOOM | FAST, ACL_HASH, K1, "hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", O1, h::hsetnx_command),

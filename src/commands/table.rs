@@ -61,7 +61,8 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (ASKING, "asking"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
-    (MAY_REPLICATE, "may_replicate"),
+    // MAY_REPLICATE is deliberately absent: Redis 7.0 keeps it out of
+    // COMMAND INFO (PUBLISH, PFCOUNT show no "may_replicate").
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
     (NO_ASYNC_LOADING, "no_async_loading"),
     (NO_MULTI, "no_multi"),

@@ -1,9 +1,10 @@
 //! The keyspace: the dict, values, and databases (~ Redis's `dict.c`,
 //! `object.c`, `db.c`), and the data type encodings (`intset.c`, the
-//! `setType*` half of `t_set.c`, the `zsl*`/`zzl*` half of `t_zset.c`).
+//! `setType*` half of `t_set.c`, the `zsl*`/`zzl*` half of `t_zset.c`, `hyperloglog.c`).
 
 pub mod dict;
 pub mod hash;
+pub mod hyperloglog;
 pub mod intset;
 pub mod keyspace;
 pub mod listpack;
