@@ -579,7 +579,13 @@ mod tests {
 
     #[test]
     fn interleave_round_trip() {
-        for &(x, y) in &[(0u32, 0u32), (1, 0), (0, 1), (0x3ff_ffff, 0x155_5555), (u32::MAX, 7)] {
+        for &(x, y) in &[
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3ff_ffff, 0x155_5555),
+            (u32::MAX, 7),
+        ] {
             let v = interleave64(x, y);
             assert_eq!(deinterleave64(v), (x, y));
         }
