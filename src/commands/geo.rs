@@ -28,6 +28,8 @@
 //! like `long double` `%.17Lf` with trailing zeros cut (GEOPOS, WITHCOORD);
 //! hashes are integers.
 
+use std::cmp::Ordering;
+
 use crate::commands::zsets::{delete_dst, limits, set_key};
 use crate::commands::{arg_eq, typed, WrongType, NOT_INT_ERR, SYNTAX_ERR, WRONGTYPE};
 use crate::config::NOTIFY_ZSET;
@@ -286,6 +288,132 @@ fn search_points(z: &ZSetValue, shape: &Shape, limit: usize) -> Vec<GeoPoint> {
     found
 }
 
+/// Redis's `pqsort` (`pqsort.c`, a Bentley-McIlroy quicksort that skips
+/// partitions outside the wanted range): afterwards `v[lrange..=rrange]`
+/// hold the elements a full sort would put there, in order. Like any
+/// quicksort it is not stable, so it is reproduced step for step: which
+/// of several equally distant points make the COUNT cut, and in what
+/// order, must be the ones Redis picks.
+fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: usize, rrange: usize) {
+    pqsort_part(v, cmp, 0, v.len(), lrange, rrange);
+}
+
+/// One partition step of [`pqsort`] on `v[a..a + n]`.
+fn pqsort_part<T>(
+    v: &mut [T],
+    cmp: &impl Fn(&T, &T) -> Ordering,
+    mut a: usize,
+    mut n: usize,
+    lrange: usize,
+    rrange: usize,
+) {
+    let med3 = |v: &[T], x: usize, y: usize, z: usize| -> usize {
+        if cmp(&v[x], &v[y]).is_lt() {
+            if cmp(&v[y], &v[z]).is_lt() {
+                y
+            } else if cmp(&v[x], &v[z]).is_lt() {
+                z
+            } else {
+                x
+            }
+        } else if cmp(&v[y], &v[z]).is_gt() {
+            y
+        } else if cmp(&v[x], &v[z]).is_lt() {
+            x
+        } else {
+            z
+        }
+    };
+    let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
+        for i in 0..k {
+            v.swap(x + i, y + i);
+        }
+    };
+    // Whether the wanted range misses the part [start, start + len).
+    let outside = |start: usize, len: usize| {
+        let end = start + len - 1;
+        (lrange < start && rrange < start) || (lrange > end && rrange > end)
+    };
+    loop {
+        if n < 7 {
+            // Insertion sort for tiny parts.
+            for m in a + 1..a + n {
+                let mut l = m;
+                while l > a && cmp(&v[l - 1], &v[l]).is_gt() {
+                    v.swap(l, l - 1);
+                    l -= 1;
+                }
+            }
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d);
+                pm = med3(v, pm - d, pm, pm + d);
+                pn = med3(v, pn - 2 * d, pn - d, pn);
+            }
+            pm = med3(v, pl, pm, pn);
+        }
+        v.swap(a, pm);
+        // Three-way partition around the pivot at `a`: equal keys are
+        // parked at both ends and swapped to the middle afterwards.
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let c = cmp(&v[pb], &v[a]);
+                if c.is_gt() {
+                    break;
+                }
+                if c.is_eq() {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let c = cmp(&v[pc], &v[a]);
+                if c.is_lt() {
+                    break;
+                }
+                if c.is_eq() {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && !outside(a, r) {
+            pqsort_part(v, cmp, a, r, lrange, rrange);
+        }
+        let r = pd - pc;
+        if r > 1 {
+            a = pn - r;
+            n = r;
+            if !outside(a, n) {
+                continue;
+            }
+        }
+        return;
+    }
+}
+
 /// GEORADIUS key longitude latitude radius M|KM|FT|MI [WITHCOORD] [WITHDIST]
 /// [WITHHASH] [COUNT count [ANY]] [ASC|DESC] [STORE key] [STOREDIST key]
 pub fn georadius_command(srv: &mut Server, ctx: &mut Ctx) {
@@ -535,12 +663,24 @@ fn georadius_generic(srv: &mut Server, ctx: &mut Ctx, src: usize, kind: SearchKi
     } else {
         points.len().min(count as usize)
     };
-    // A stable sort, like glibc's qsort (a merge sort): equal distances
-    // keep the order the cells were walked in.
-    match sort {
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-        Sort::None => {}
+    if sort != Sort::None {
+        let cmp = |a: &GeoPoint, b: &GeoPoint| {
+            let o = a.dist.total_cmp(&b.dist);
+            if sort == Sort::Desc {
+                o.reverse()
+            } else {
+                o
+            }
+        };
+        if returned == points.len() {
+            // A stable sort, like glibc's qsort (a merge sort): equal
+            // distances keep the order the cells were walked in.
+            points.sort_by(cmp);
+        } else {
+            // Only the first `returned` are needed: Redis's partial
+            // quicksort, whose order among equal distances we reproduce.
+            pqsort(&mut points, &cmp, 0, returned - 1);
+        }
     }
     points.truncate(returned);
     for p in &mut points {
@@ -674,5 +814,63 @@ pub fn geodist_command(srv: &mut Server, ctx: &mut Ctx) {
             geohash::distance(a[0], a[1], b[0], b[1]) / to_meter,
         ),
         _ => ctx.out.null(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// pqsort leaves the wanted range exactly as a full sort would.
+    #[test]
+    fn pqsort_sorts_the_wanted_range() {
+        let mut seed = 0x1234_5678_u64;
+        for n in [1usize, 2, 6, 7, 8, 40, 41, 100, 500] {
+            for _ in 0..20 {
+                let v: Vec<u32> = (0..n)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        (seed % 50) as u32
+                    })
+                    .collect();
+                let mut sorted = v.clone();
+                sorted.sort();
+                let hi = (seed as usize) % n;
+                let mut p = v.clone();
+                pqsort(&mut p, &|a: &u32, b: &u32| a.cmp(b), 0, hi);
+                assert_eq!(p[..=hi], sorted[..=hi], "n={n} hi={hi}");
+                let mut q = v.clone();
+                q.sort_unstable();
+                p.sort_unstable();
+                assert_eq!(p, q, "a permutation");
+            }
+        }
+    }
+
+    #[test]
+    fn get_keys_follow_key_specs() {
+        let argv = |s: &str| {
+            s.split(' ')
+                .map(|a| a.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            georadius_get_keys(&argv("georadius k 1 1 1 km"), 6),
+            vec![1]
+        );
+        assert_eq!(
+            georadius_get_keys(&argv("georadius k 1 1 1 km STOREDIST a store b"), 6),
+            vec![1, 9, 7]
+        );
+        assert_eq!(
+            georadius_get_keys(&argv("georadius k 1 1 1 km store"), 6),
+            vec![1]
+        );
+        assert_eq!(
+            georadius_get_keys(&argv("georadiusbymember k m 1 km store x"), 5),
+            vec![1, 6]
+        );
     }
 }
