@@ -168,7 +168,7 @@ pub fn geoadd_command(srv: &mut Server, ctx: &mut Ctx) {
         }
         longidx += 1;
     }
-    if (ctx.argc() - longidx) % 3 != 0 || (xx && nx) {
+    if !(ctx.argc() - longidx).is_multiple_of(3) || (xx && nx) {
         return ctx.out.error(SYNTAX_ERR);
     }
     let elements = (ctx.argc() - longidx) / 3;

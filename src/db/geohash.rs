@@ -246,7 +246,7 @@ pub fn decode_to_long_lat(hash: HashBits) -> Option<[f64; 2]> {
 fn c_double_to_u64(d: f64) -> u64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let signed = |v: f64| -> u64 {
-        if v >= -TWO_63 && v < TWO_63 {
+        if (-TWO_63..TWO_63).contains(&v) {
             (v as i64) as u64
         } else {
             1u64 << 63
