@@ -17,7 +17,7 @@
 //! | [`resp::parser`] | incremental request parser (multibulk + inline) | `networking.c` |
 //! | [`resp::reply`] | RESP2/RESP3 reply encoder and output buffer | `networking.c` |
 //! | [`commands::table`] | the command table and lookup | `commands.c`, `server.c` |
-//! | [`commands`] | command implementations, one file per family | `t_string.c`, `t_list.c`, `t_hash.c`, `t_set.c`, `db.c`, ... |
+//! | [`commands`] | command implementations, one file per family | `t_string.c`, `t_list.c`, `t_hash.c`, `t_set.c`, `geo.c`, `db.c`, ... |
 //! | [`db::dict`] | hash table with incremental rehash, SCAN, sampling | `dict.c` |
 //! | [`db::listpack`] | compact serialized sequence for small collections | `listpack.c` |
 //! | [`db::hash`] | the hash value: listpack or hashtable encoding | `t_hash.c` |
@@ -26,6 +26,7 @@
 //! | [`db::set`] | the set type: `intset` / `hashtable` encodings | `t_set.c` (`setType*`) |
 //! | [`db::intset`] | sorted packed integer array | `intset.c` |
 //! | [`db::zset`] | the sorted set type: `listpack` / `skiplist` encodings | `t_zset.c` (`zzl*`, `zset*`) |
+//! | [`db::geohash`] | 52-bit interleaved geohash scores, 9-cell area search, haversine | `geohash.c`, `geohash_helper.c` |
 //! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
 //! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes | `quicklist.c`, `t_list.c` (`listType*`) |

@@ -1198,6 +1198,38 @@ mod tests {
     }
 
     #[test]
+    fn geo_writes_propagate_as_redis() {
+        let (mut srv, cid, log) = setup();
+        // GEOADD reaches replicas as the ZADD it ran, scores computed.
+        run(
+            &mut srv,
+            cid,
+            "GEOADD g CH 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+        );
+        run(&mut srv, cid, "GEOADD g NX 13.361389 38.115556 Palermo");
+        run(&mut srv, cid, "GEOADD g 200 100 bad");
+        run(&mut srv, cid, "GEORADIUS g 15 37 200 km WITHDIST");
+        // The STORE forms propagate as received (replicas run the search).
+        run(&mut srv, cid, "GEORADIUS g 15 37 200 km STORE d");
+        run(
+            &mut srv,
+            cid,
+            "GEOSEARCHSTORE d2 g FROMMEMBER Palermo BYRADIUS 10 km",
+        );
+        let got: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
+        assert_eq!(
+            got,
+            vec![
+                "zadd g CH 3479099956230698 Palermo 3479447370796909 Catania",
+                "GEORADIUS g 15 37 200 km STORE d",
+                "GEOSEARCHSTORE d2 g FROMMEMBER Palermo BYRADIUS 10 km",
+            ]
+        );
+        let geoadd = srv.commands.find(b"geoadd").unwrap();
+        assert_eq!(srv.commands.entries[geoadd].stats.calls, 3);
+    }
+
+    #[test]
     fn exec_propagates_wrapped_in_multi() {
         let (mut srv, cid, log) = setup();
         run(&mut srv, cid, "MULTI");

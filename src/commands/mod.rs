@@ -9,6 +9,7 @@ pub mod bitops;
 pub mod config_cmd;
 pub mod connection;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
@@ -381,6 +382,18 @@ pub static TABLE: &[CommandDef] = &[
     cmd("zscore", 3, READONLY | FAST, ACL_SORTEDSET, K1, "sorted_set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)", z::zscore_command),
     cmd("zunion", -3, READONLY, ACL_SORTEDSET, NO_KEYS, "sorted_set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunion_command),
     cmd("zunionstore", -4, WRITE | DENYOOM, ACL_SORTEDSET, K1, "sorted_set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", z::zunionstore_command),
+    // Geo (geo.c): a geo set is a sorted set scored by 52-bit geohashes.
+    // GEORADIUS[BYMEMBER]'s STORE key moves with its options (COMMAND GETKEYS asks geo::georadius_get_keys).
+    cmd("geoadd", -5, WRITE | DENYOOM, ACL_GEO, K1, "geo", "3.2.0", "Add one or more geospatial items in the geospatial index represented using a sorted set", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", geo::geoadd_command),
+    cmd("geodist", -4, READONLY, ACL_GEO, K1, "geo", "3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))", geo::geodist_command),
+    cmd("geohash", -2, READONLY, ACL_GEO, K1, "geo", "3.2.0", "Returns members of a geospatial index as standard geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.", geo::geohash_command),
+    cmd("geopos", -2, READONLY, ACL_GEO, K1, "geo", "3.2.0", "Returns longitude and latitude of members of a geospatial index", "O(N) where N is the number of members requested.", geo::geopos_command),
+    cmd("georadius", -6, WRITE | DENYOOM, ACL_GEO, K1, "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", geo::georadius_command),
+    cmd("georadius_ro", -6, READONLY, ACL_GEO, K1, "geo", "3.2.10", "A read-only variant for GEORADIUS", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", geo::georadius_ro_command),
+    cmd("georadiusbymember", -5, WRITE | DENYOOM, ACL_GEO, K1, "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", geo::georadiusbymember_command),
+    cmd("georadiusbymember_ro", -5, READONLY, ACL_GEO, K1, "geo", "3.2.10", "A read-only variant for GEORADIUSBYMEMBER", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", geo::georadiusbymember_ro_command),
+    cmd("geosearch", -7, READONLY, ACL_GEO, K1, "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", geo::geosearch_command),
+    cmd("geosearchstore", -8, WRITE | DENYOOM, ACL_GEO, K12, "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", geo::geosearchstore_command),
     // Lists (t_list.c); the blocking variants are not implemented yet.
     cmd("lindex", 3, READONLY, ACL_LIST, K1, "list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", l::lindex_command),
     cmd("linsert", 5, WRITE | DENYOOM, ACL_LIST, K1, "list", "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", l::linsert_command),

@@ -219,8 +219,13 @@ pub fn command_getkeys_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     // SORT's STORE destination moves with its options (Redis's `sortGetKeys`).
+    // GEORADIUS's STORE/STOREDIST keys are found by keyword (its key specs).
     let keys = if srv.commands.entries[id].def.name == "sort" {
         crate::commands::sort::sort_get_keys(&argv)
+    } else if srv.commands.entries[id].def.name == "georadius" {
+        crate::commands::geo::georadius_get_keys(&argv, 6)
+    } else if srv.commands.entries[id].def.name == "georadiusbymember" {
+        crate::commands::geo::georadius_get_keys(&argv, 5)
     } else {
         srv.commands.key_indexes(id, argv.len())
     };

@@ -43,7 +43,7 @@ const FLOAT_ERR: &str = "ERR value is not a valid float";
 const RANGE_FLOAT_ERR: &str = "ERR min or max is not a float";
 const RANGE_LEX_ERR: &str = "ERR min or max not valid string range item";
 
-fn limits(srv: &Server) -> ZSetLimits {
+pub(crate) fn limits(srv: &Server) -> ZSetLimits {
     ZSetLimits {
         max_entries: srv.config.zset_max_listpack_entries,
         max_value: srv.config.zset_max_listpack_value,
@@ -118,7 +118,7 @@ fn parse_long_range(ctx: &mut Ctx, i: usize, min: i64, max: i64, msg: &str) -> O
 
 /// The key now holds `obj` (Redis's `setKey`): "new" when it did not
 /// exist, any TTL dropped, WATCH touched.
-fn set_key(srv: &mut Server, ctx: &mut Ctx, key: &[u8], z: ZSetValue) {
+pub(crate) fn set_key(srv: &mut Server, ctx: &mut Ctx, key: &[u8], z: ZSetValue) {
     let db = ctx.db;
     let lru = srv.new_obj_lru();
     let existed = srv.dbs[db].set(key, RObj::new(Value::ZSet(Box::new(z)), lru), false);
@@ -129,7 +129,7 @@ fn set_key(srv: &mut Server, ctx: &mut Ctx, key: &[u8], z: ZSetValue) {
 }
 
 /// A STORE with an empty result deletes the destination.
-fn delete_dst(srv: &mut Server, ctx: &mut Ctx, key: &[u8]) {
+pub(crate) fn delete_dst(srv: &mut Server, ctx: &mut Ctx, key: &[u8]) {
     let db = ctx.db;
     if srv.dbs[db].delete(key).is_some() {
         srv.signal_modified_key(db, key);

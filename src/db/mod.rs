@@ -3,6 +3,7 @@
 //! `setType*` half of `t_set.c`, the `zsl*`/`zzl*` half of `t_zset.c`, `hyperloglog.c`).
 
 pub mod dict;
+pub mod geohash;
 pub mod hash;
 pub mod hyperloglog;
 pub mod intset;
