@@ -121,7 +121,7 @@ fn parse_long_range(ctx: &mut Ctx, i: usize, min: i64, max: i64, msg: &str) -> O
 pub(crate) fn set_key(srv: &mut Server, ctx: &mut Ctx, key: &[u8], z: ZSetValue) {
     let db = ctx.db;
     let lru = srv.new_obj_lru();
-    let existed = srv.dbs[db].set(key, RObj::new(Value::ZSet(Box::new(z)), lru), false);
+    let existed = srv.dbs[db].set(key, RObj::new(Value::ZSet(z), lru), false);
     if !existed {
         srv.notify(ctx, NOTIFY_NEW, "new", key, db);
     }
@@ -226,7 +226,7 @@ fn zadd_generic(srv: &mut Server, ctx: &mut Ctx, incr_cmd: bool) {
             let lru = srv.new_obj_lru();
             srv.dbs[db].add(
                 key.as_slice().into(),
-                RObj::new(Value::ZSet(Box::new(z)), lru),
+                RObj::new(Value::ZSet(z), lru),
             );
             created = true;
         }
@@ -1135,7 +1135,7 @@ pub fn zscan_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next = match &**z {
+    let next = match &*z {
         ZSetValue::Listpack(lp) => {
             // The score goes out as stored in the listpack.
             let mut it = lp.iter();

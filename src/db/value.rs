@@ -111,8 +111,9 @@ pub enum Value {
     /// Boxed: a set (two dict tables) is much larger than the other
     /// variants, and every key pays for the largest variant.
     Set(Box<SetValue>),
-    /// Boxed for the same reason.
-    ZSet(Box<ZSetValue>),
+    /// Inline like a hash: a small sorted set is one listpack, and a box
+    /// would cost every such key another allocation.
+    ZSet(ZSetValue),
     /// Boxed for the same reason.
     List(Box<Quicklist>),
 }
