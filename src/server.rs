@@ -681,6 +681,21 @@ impl Server {
         self.count_errors(errs);
     }
 
+    /// Whether command `id` from client `cid` writes: a write command, or an
+    /// EXEC whose queue holds one (`is_write_command` in processCommand).
+    fn is_write_request(&self, cid: usize, id: CmdId) -> bool {
+        let def = &self.commands.entries[id].def;
+        if def.name == "exec" {
+            self.clients[cid].multi.as_ref().is_some_and(|m| {
+                m.commands
+                    .iter()
+                    .any(|(q, _)| self.commands.entries[*q].def.flags & table::WRITE != 0)
+            })
+        } else {
+            def.flags & table::WRITE != 0
+        }
+    }
+
     /// Redis's `processCommand`: checks that do not depend on the command's
     /// semantics, then `call()`.
     pub fn process_command(&mut self, cid: usize, argv: Vec<Vec<u8>>) {
@@ -760,6 +775,17 @@ impl Server {
                 );
                 return;
             }
+        }
+        // min-replicas-to-write: a master without enough good replicas
+        // refuses writes (checkGoodReplicasStatus). No replica can connect
+        // yet, so any non-zero setting (with a non-zero max lag) refuses
+        // them. EXEC counts as a write if it queued one.
+        if self.config.min_replicas_to_write > 0
+            && self.config.min_replicas_max_lag > 0
+            && self.is_write_request(cid, id)
+        {
+            self.reject(cid, Some(id), "NOREPLICAS Not enough good replicas to write.", &argv);
+            return;
         }
         {
             let c = &self.clients[cid];

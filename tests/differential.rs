@@ -388,6 +388,40 @@ fn transactions() {
     ]);
 }
 
+/// min-replicas-to-write on a master without replicas: writes (and EXECs
+/// that queued one) are refused with NOREPLICAS; reads and a zero max lag
+/// are not affected.
+#[test]
+fn min_replicas_to_write() {
+    compare(&[
+        "SET xx 1",
+        "CONFIG SET min-replicas-to-write 2",
+        "SET xx 2",
+        "INCR xx",
+        "GET xx",
+        "MULTI",
+        "GET xx",
+        "EXEC",
+        "MULTI",
+        "INCR xx",
+        "EXEC",
+        "MULTI",
+        "GET xx",
+        "EXEC",
+        "CONFIG SET min-replicas-max-lag 0",
+        "INCR xx",
+        "CONFIG SET min-replicas-max-lag 10",
+        "CONFIG SET min-replicas-to-write 0",
+        "MULTI",
+        "INCR xx",
+        "CONFIG SET min-replicas-to-write 1",
+        "EXEC",
+        "CONFIG SET min-replicas-to-write 0",
+        "GET xx",
+        "INFO errorstats",
+    ]);
+}
+
 #[test]
 fn pubsub_replies() {
     compare(&[
