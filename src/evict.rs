@@ -43,7 +43,7 @@ const POOL_SIZE: usize = 16;
 struct Candidate {
     idle: u64,
     db: usize,
-    key: Box<[u8]>,
+    key: crate::db::Key,
 }
 
 /// The eviction pool and the round-robin cursor of the random policies.
@@ -84,7 +84,7 @@ fn populate_pool(srv: &mut Server, dbi: usize) {
     let now_min = (srv.cmd_time_ms / 60000) as u32;
     let decay = u64::from(srv.config.lfu_decay_time);
     let db = &mut srv.dbs[dbi];
-    let keys: Vec<Box<[u8]>> = if policy.is_volatile() {
+    let keys: Vec<crate::db::Key> = if policy.is_volatile() {
         db.expires
             .some_entries(samples)
             .into_iter()
@@ -131,7 +131,7 @@ fn populate_pool(srv: &mut Server, dbi: usize) {
 }
 
 /// Pick the next victim, or None when no key qualifies.
-fn select_victim(srv: &mut Server) -> Option<(usize, Box<[u8]>)> {
+fn select_victim(srv: &mut Server) -> Option<(usize, crate::db::Key)> {
     let policy = srv.config.maxmemory_policy;
     let ndb = srv.dbs.len();
     if policy.is_lru() || policy.is_lfu() || policy == MaxmemoryPolicy::VolatileTtl {

@@ -131,7 +131,7 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
             let mut checked = 0u64;
             let mut ttl_sum = 0i64;
             let mut ttl_samples = 0i64;
-            let mut stale: Vec<Box<[u8]>> = Vec::new();
+            let mut stale: Vec<crate::db::Key> = Vec::new();
             while sampled < target && checked < max_buckets {
                 let cursor = db.expires_cursor;
                 db.expires_cursor = db.expires.scan(cursor, |k, when| {

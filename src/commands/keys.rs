@@ -180,7 +180,7 @@ pub fn scan_command(srv: &mut Server, ctx: &mut Ctx) {
         None => return,
     };
     let db = &mut srv.dbs[ctx.db];
-    let mut keys: Vec<Box<[u8]>> = Vec::new();
+    let mut keys: Vec<crate::db::Key> = Vec::new();
     let mut cur = cursor;
     let mut max_iterations = count.saturating_mul(10);
     loop {
@@ -252,7 +252,7 @@ fn rename_generic(srv: &mut Server, ctx: &mut Ctx, nx: bool) {
         db.delete(&dst);
     }
     let val = db.delete(&src).expect("source exists");
-    db.add(dst.clone().into_boxed_slice(), val);
+    db.add(crate::db::Key::from(&dst), val);
     if let Some(when) = expire {
         db.set_expire(&dst, when);
     }
@@ -320,7 +320,7 @@ pub fn move_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     let val = srv.dbs[ctx.db].delete(&key).expect("exists");
-    srv.dbs[dst].add(key.clone().into_boxed_slice(), val);
+    srv.dbs[dst].add(crate::db::Key::from(&key), val);
     if let Some(when) = expire {
         srv.dbs[dst].set_expire(&key, when);
     }
@@ -378,7 +378,7 @@ pub fn copy_command(srv: &mut Server, ctx: &mut Ctx) {
         }
         srv.dbs[dst_db].delete(&newkey);
     }
-    srv.dbs[dst_db].add(newkey.clone().into_boxed_slice(), obj);
+    srv.dbs[dst_db].add(crate::db::Key::from(&newkey), obj);
     if let Some(when) = expire {
         srv.dbs[dst_db].set_expire(&newkey, when);
     }

@@ -478,7 +478,7 @@ fn incr_decr(srv: &mut Server, ctx: &mut Ctx, incr: i64) {
         }
         None => {
             db.add(
-                key.clone().into_boxed_slice(),
+                crate::db::Key::from(&key),
                 RObj::string(RStr::Int(incr), lru),
             );
             created = true;
@@ -610,7 +610,7 @@ pub fn append_command(srv: &mut Server, ctx: &mut Ctx) {
             let val = ctx.arg(2).to_vec();
             let len = val.len();
             srv.dbs[ctx.db].add(
-                key.clone().into_boxed_slice(),
+                crate::db::Key::from(&key),
                 RObj::string(RStr::from_bytes(val), lru),
             );
             len
@@ -687,7 +687,7 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
         buf.extend_from_slice(ctx.arg(3));
         let len = buf.len();
         srv.dbs[ctx.db].add(
-            key.clone().into_boxed_slice(),
+            crate::db::Key::from(&key),
             RObj::string(RStr::Raw(buf), lru),
         );
         let dbi = ctx.db;

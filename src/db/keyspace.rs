@@ -14,8 +14,9 @@
 use super::dict::Dict;
 use super::value::RObj;
 
-/// Key bytes as stored in the dicts.
-pub type Key = Box<[u8]>;
+/// Key bytes as stored in the dicts: inline up to 15 bytes, so most keys
+/// cost no allocation of their own (see `small_bytes`).
+pub type Key = super::small_bytes::SmallBytes;
 
 pub struct Db {
     pub id: usize,
@@ -118,7 +119,7 @@ impl Db {
             }
             true
         } else {
-            self.dict.insert(key.into_boxed_slice(), obj);
+            self.dict.insert(key.into(), obj);
             false
         }
     }

@@ -12,6 +12,7 @@ pub mod listpack;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;
+pub mod small_bytes;
 pub mod value;
 pub mod zset;
 
