@@ -29,14 +29,16 @@
 //! | [`db::geohash`] | 52-bit interleaved geohash scores, 9-cell area search, haversine | `geohash.c`, `geohash_helper.c` |
 //! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
 //! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
-//! | [`db::quicklist`] | the list type: a chain of listpack nodes | `quicklist.c`, `t_list.c` (`listType*`) |
+//! | [`db::quicklist`] | the list type: a chain of listpack nodes, inner ones LZF-compressed | `quicklist.c`, `t_list.c` (`listType*`) |
+//! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
 //! | [`blocked`] | blocking commands: parked clients, ready keys, timeouts | `blocked.c`, `timeout.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
+//! | [`slowlog`] | SLOWLOG: commands slower than a threshold | `slowlog.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF | `util.c`, `lzf_c.c`, `lzf_d.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -60,5 +62,6 @@ pub mod multi;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod slowlog;
 pub mod tracking;
 pub mod util;

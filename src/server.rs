@@ -72,6 +72,12 @@ pub struct Ctx {
     pub force_propagate: bool,
     /// Argument positions to show as "(redacted)" to MONITOR (passwords).
     pub redact: Vec<usize>,
+    /// The arguments as the client sent them, when a handler replaced
+    /// `argv` (GEOADD runs as ZADD): what SLOWLOG shows (`original_argv`).
+    pub original_argv: Option<Vec<Vec<u8>>>,
+    /// An argument moved out by [`Ctx::take_arg`]: its position and full
+    /// length (argv keeps only its first bytes).
+    pub trimmed_arg: Option<(usize, usize)>,
 }
 
 impl Ctx {
@@ -86,6 +92,8 @@ impl Ctx {
             rewrite: None,
             force_propagate: false,
             redact: Vec::new(),
+            original_argv: None,
+            trimmed_arg: None,
         }
     }
 
@@ -104,6 +112,18 @@ impl Ctx {
     /// Propagate `argv` instead of what the client sent.
     pub fn rewrite_as(&mut self, argv: Vec<Vec<u8>>) {
         self.rewrite = Some(vec![argv]);
+    }
+
+    /// Move argument `i` out of argv (a big value about to be stored,
+    /// saving a copy). Its first 128 bytes stay behind and its full length
+    /// goes to `trimmed_arg`: all SLOWLOG keeps of an argument anyway.
+    pub fn take_arg(&mut self, i: usize) -> Vec<u8> {
+        const KEEP: usize = 128;
+        let a = &mut self.argv[i];
+        let full = std::mem::take(a);
+        *a = full[..KEEP.min(full.len())].to_vec();
+        self.trimmed_arg = Some((i, full.len()));
+        full
     }
 }
 
@@ -229,6 +249,8 @@ pub struct Server {
     pub eviction: crate::evict::EvictionState,
     /// Slab keys of MONITOR clients.
     pub monitors: Vec<usize>,
+    /// SLOWLOG entries, newest first.
+    pub slowlog: crate::slowlog::SlowLog,
     /// TCP listeners (owned here so CONFIG SET port/bind can rebind) and a
     /// handle on the poller's registry for that.
     pub listeners: Vec<mio::net::TcpListener>,
@@ -300,6 +322,7 @@ impl Server {
             pubsub_patterns: Vec::new(),
             eviction: Default::default(),
             monitors: Vec::new(),
+            slowlog: crate::slowlog::SlowLog::default(),
             listeners: Vec::new(),
             registry: None,
             client_by_id: Default::default(),
@@ -910,6 +933,16 @@ impl Server {
             }
         }
         self.stats.numcommands += 1;
+        // The slow log: a blocked command is logged once it is served.
+        if !blocked_now
+            && self.config.slowlog_log_slower_than >= 0
+            && usec >= self.config.slowlog_log_slower_than as u64
+            && self.commands.entries[id].def.flags & table::SKIP_SLOWLOG == 0
+        {
+            // As the client sent it: handlers such as GEOADD replace argv.
+            let argv = ctx.original_argv.as_deref().unwrap_or(&ctx.argv);
+            crate::slowlog::push_if_needed(self, cid, argv, &ctx.redact, ctx.trimmed_arg, usec);
+        }
         let errs = std::mem::take(&mut ctx.out.errors);
         self.count_errors(errs);
 

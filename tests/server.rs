@@ -538,3 +538,43 @@ fn blocking_pops_fifo_timeouts_and_unblock() {
     let info = String::from_utf8(w.cmd("INFO clients")).unwrap();
     assert!(info.contains("blocked_clients:0"), "{}", info);
 }
+
+/// SLOWLOG keeps commands as the client sent them: a big SET value (moved
+/// into the keyspace) shows its first 128 bytes and the rest as a count,
+/// GEOADD shows as GEOADD (not the ZADD it runs as), EXEC is not logged but
+/// what it ran is, and entries are newest first with growing ids.
+#[test]
+fn slowlog_shows_commands_as_sent() {
+    let s = start_ferrodis(&["--slowlog-log-slower-than", "0"]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("CLIENT SETNAME slowpoke"), b"+OK\r\n");
+    assert_eq!(c.cmd("SLOWLOG RESET"), b"+OK\r\n");
+    let big = "v".repeat(200);
+    assert_eq!(c.cmd(&format!("SET bigkey {big}")), b"+OK\r\n");
+    let get = c.cmd("SLOWLOG GET 1");
+    let text = String::from_utf8_lossy(&get).into_owned();
+    let want = format!("$3\r\nSET\r\n$6\r\nbigkey\r\n$147\r\n{}... (72 more bytes)\r\n", "v".repeat(128));
+    assert!(text.contains(&want), "{text}");
+    assert!(text.ends_with("$8\r\nslowpoke\r\n"), "{text}");
+    // The value itself was stored whole.
+    assert_eq!(c.cmd("STRLEN bigkey"), b":200\r\n");
+    assert_eq!(c.cmd("SLOWLOG RESET"), b"+OK\r\n");
+    c.cmd("GEOADD cities -122.33207 47.60621 Seattle");
+    let text = String::from_utf8_lossy(&c.cmd("SLOWLOG GET 1")).into_owned();
+    assert!(text.contains("$6\r\nGEOADD\r\n$6\r\ncities\r\n$10\r\n-122.33207\r\n"), "{text}");
+    c.cmd("SLOWLOG RESET");
+    c.cmd("MULTI");
+    c.cmd("INCR n");
+    c.cmd("EXEC");
+    let text = String::from_utf8_lossy(&c.cmd("SLOWLOG GET")).into_owned();
+    assert!(text.starts_with("*3\r\n"), "{text}"); // INCR, MULTI, SLOWLOG RESET
+    assert!(text.contains("$4\r\nINCR\r\n") && !text.contains("EXEC"), "{text}");
+    assert_eq!(
+        c.cmd("SLOWLOG GET -2"),
+        b"-ERR count should be greater than or equal to -1\r\n"
+    );
+    assert_eq!(c.cmd("CONFIG SET slowlog-log-slower-than -1"), b"+OK\r\n");
+    c.cmd("SLOWLOG RESET");
+    c.cmd("PING");
+    assert_eq!(c.cmd("SLOWLOG LEN"), b":0\r\n");
+}

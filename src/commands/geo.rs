@@ -187,7 +187,7 @@ pub fn geoadd_command(srv: &mut Server, ctx: &mut Ctx) {
         zadd_argv.push(s);
         zadd_argv.push(ctx.argv[at + 2].clone());
     }
-    ctx.argv = zadd_argv.clone();
+    ctx.original_argv = Some(std::mem::replace(&mut ctx.argv, zadd_argv.clone()));
     ctx.rewrite_as(zadd_argv);
     crate::commands::zsets::zadd_command(srv, ctx);
 }

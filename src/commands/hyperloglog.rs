@@ -34,7 +34,9 @@ const INVALIDOBJ: &str = "INVALIDOBJ Corrupted HLL object detected";
 /// `checkType` + `isHLLObjectOrReply`).
 fn hll_bytes(o: &RObj) -> Result<&[u8], &'static str> {
     match &o.value {
-        Value::Str(RStr::Emb(v) | RStr::Raw(v)) if hll::is_valid_header(v) => Ok(v),
+        Value::Str(s) if s.as_plain_bytes().is_some_and(hll::is_valid_header) => {
+            Ok(s.as_plain_bytes().unwrap_or_default())
+        }
         Value::Str(_) => Err(HLL_WRONGTYPE),
         #[allow(unreachable_patterns)]
         _ => Err(WRONGTYPE),
@@ -295,7 +297,7 @@ mod tests {
     #[test]
     fn which_values_are_sketches() {
         let sketch = hll::new_sparse();
-        assert!(hll_bytes(&obj(Value::Str(RStr::Emb(sketch.clone())))).is_ok());
+        assert!(hll_bytes(&obj(Value::Str(RStr::Emb(sketch.as_slice().into())))).is_ok());
         assert!(hll_bytes(&obj(Value::Str(RStr::Raw(sketch)))).is_ok());
         // An integer never is one, even where its digits could be.
         assert_eq!(
@@ -303,7 +305,7 @@ mod tests {
             Some(HLL_WRONGTYPE)
         );
         assert_eq!(
-            hll_bytes(&obj(Value::Str(RStr::Emb(b"HYLL".to_vec())))).err(),
+            hll_bytes(&obj(Value::Str(RStr::Emb(b"HYLL"[..].into())))).err(),
             Some(HLL_WRONGTYPE)
         );
         // Other types get the generic WRONGTYPE.

@@ -88,7 +88,8 @@ pub fn typed<T: ?Sized>(
 pub fn reply_str(out: &mut ReplyBuf, s: &RStr) {
     match s {
         RStr::Int(n) => out.bulk_i64(*n),
-        RStr::Emb(v) | RStr::Raw(v) => out.bulk(v),
+        RStr::Emb(v) => out.bulk(v),
+        RStr::Raw(v) => out.bulk(v),
     }
 }
 
@@ -234,6 +235,14 @@ static OBJECT_SUBS: [CommandDef; 5] = [
     cmd("idletime", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "2.2.3", "Get the time since a Redis object was last accessed", O1, k::object_idletime_command),
     cmd("refcount", 3, READONLY, ACL_KEYSPACE, KeyPos { first: 2, last: 2, step: 1 }, "generic", "2.2.3", "Get the number of references to the value of the key", O1, k::object_refcount_command),
     cmd("help", 2, LOADING | STALE, ACL_KEYSPACE, NO_KEYS, "generic", "6.2.0", "Show helpful text about the different subcommands", O1, k::object_help_command),
+];
+
+#[rustfmt::skip]
+static SLOWLOG_SUBS: [CommandDef; 4] = [
+    cmd("get", -2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", crate::slowlog::slowlog_get_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "6.2.0", "Show helpful text about the different subcommands", O1, crate::slowlog::slowlog_help_command),
+    cmd("len", 2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Get the slow log's length", O1, crate::slowlog::slowlog_len_command),
+    cmd("reset", 2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog", crate::slowlog::slowlog_reset_command),
 ];
 
 #[rustfmt::skip]
@@ -478,6 +487,7 @@ pub static TABLE: &[CommandDef] = &[
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
     container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
+    container("slowlog", "server", "2.2.12", "A container for slow log commands", container_alone, &SLOWLOG_SUBS),
     cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "1.0.0", "Listen for all requests received by the server in real time", "", sv::monitor_command),
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),

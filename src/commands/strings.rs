@@ -167,15 +167,18 @@ fn set_generic(
         },
         None => None,
     };
+    // The key stays in argv (SLOWLOG and MONITOR show the command as
+    // sent); the dict gets its own copy, inline for short keys.
     let key = std::mem::take(&mut ctx.argv[key_idx]);
     if flags & GET != 0 && !get_generic(srv, ctx, &key) {
         ctx.argv[key_idx] = key;
         return;
     }
+    ctx.argv[key_idx] = key;
     let now = srv.cmd_time_ms;
     let lru = srv.new_obj_lru();
     let db = &mut srv.dbs[ctx.db];
-    let found = db.exists(&key, now);
+    let found = db.exists(&ctx.argv[key_idx], now);
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {
         if flags & GET == 0 {
             if int_reply {
@@ -184,42 +187,47 @@ fn set_generic(
                 ctx.out.null();
             }
         }
-        ctx.argv[key_idx] = key;
         return;
     }
-    let val = std::mem::take(&mut ctx.argv[val_idx]);
+    // A value of up to 128 bytes is copied (into the value itself when
+    // short); a longer one is moved out of argv, leaving a prefix for SLOWLOG.
+    let (stored, val) = if ctx.argv[val_idx].len() <= 128 {
+        (RStr::from_slice(&ctx.argv[val_idx]), None)
+    } else {
+        let v = ctx.take_arg(val_idx);
+        (RStr::Raw(Vec::new()), Some(v))
+    };
     // Propagation needs the value again only when the argv is rewritten.
-    if let Some(ms) = when {
-        ctx.rewrite_as(vec![
-            b"SET".to_vec(),
-            key.clone(),
-            val.clone(),
-            b"PXAT".to_vec(),
-            ms.to_string().into_bytes(),
-        ]);
-    } else if flags & GET != 0 {
-        let mut v = vec![b"SET".to_vec(), key.clone(), val.clone()];
-        for a in ctx.argv.iter().skip(3) {
-            if !arg_eq(a, "get") {
-                v.push(a.clone());
+    if when.is_some() || flags & GET != 0 {
+        let v = val.clone().unwrap_or_else(|| ctx.argv[val_idx].clone());
+        let mut r = vec![b"SET".to_vec(), ctx.argv[key_idx].clone(), v];
+        if let Some(ms) = when {
+            r.push(b"PXAT".to_vec());
+            r.push(ms.to_string().into_bytes());
+        } else {
+            for a in ctx.argv.iter().skip(3) {
+                if !arg_eq(a, "get") {
+                    r.push(a.clone());
+                }
             }
         }
-        ctx.rewrite_as(v);
+        ctx.rewrite_as(r);
     }
-    srv.signal_modified_key(ctx.db, &key);
+    let stored = match val {
+        Some(v) => RStr::from_bytes(v),
+        None => stored,
+    };
+    let key = &ctx.argv[key_idx];
+    srv.signal_modified_key(ctx.db, key);
     let dbi = ctx.db;
-    // The key is moved into the dict; keep a copy only when notifications
-    // need it (not on the hot path).
+    // Notifications borrow the context mutably; copy the key only when
+    // they are on (not on the hot path).
     let key_copy = (srv.config.notify_keyspace_events != 0).then(|| key.clone());
     let db = &mut srv.dbs[dbi];
-    let stored = RObj::string(RStr::from_bytes(val), lru);
-    let existed = if let Some(ms) = when {
-        let e = db.set(&key, stored, false);
-        db.set_expire(&key, ms);
-        e
-    } else {
-        db.set_owned(key, stored, flags & KEEPTTL != 0)
-    };
+    let existed = db.set(key, RObj::string(stored, lru), when.is_none() && flags & KEEPTTL != 0);
+    if let Some(ms) = when {
+        db.set_expire(key, ms);
+    }
     srv.dirty += 1;
     if let Some(k) = key_copy {
         if !existed {
@@ -564,7 +572,7 @@ pub fn incrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
     let bytes = text.into_bytes();
     // Like createStringObjectFromLongDouble: a plain string, never `int`.
     let stored = if bytes.len() <= EMBSTR_SIZE_LIMIT {
-        RStr::Emb(bytes.clone())
+        RStr::Emb(bytes.as_slice().into())
     } else {
         RStr::Raw(bytes.clone())
     };

@@ -1135,7 +1135,7 @@ pub fn zscan_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next = match &*z {
+    let next = match z {
         ZSetValue::Listpack(lp) => {
             // The score goes out as stored in the listpack.
             let mut it = lp.iter();

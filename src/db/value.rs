@@ -16,6 +16,7 @@
 use super::hash::HashValue;
 use super::quicklist::Quicklist;
 use super::set::SetValue;
+use super::small_bytes::SmallBytes;
 use super::zset::ZSetValue;
 use crate::util::numbers;
 
@@ -28,8 +29,9 @@ pub const EMBSTR_SIZE_LIMIT: usize = 44;
 pub enum RStr {
     /// `int`: the string is the canonical decimal form of this integer.
     Int(i64),
-    /// `embstr`: created in one piece and never modified in place.
-    Emb(Vec<u8>),
+    /// `embstr`: created in one piece and never modified in place; up to
+    /// 15 bytes kept inside the value itself (no allocation).
+    Emb(SmallBytes),
     /// `raw`: a growable buffer.
     Raw(Vec<u8>),
 }
@@ -44,9 +46,34 @@ impl RStr {
             }
         }
         if v.len() <= EMBSTR_SIZE_LIMIT {
-            RStr::Emb(v)
+            RStr::Emb(SmallBytes::from(v))
         } else {
             RStr::Raw(v)
+        }
+    }
+
+    /// [`RStr::from_bytes`] from borrowed bytes: a short string is copied
+    /// into the value itself (no allocation up to 15 bytes), so the caller
+    /// keeps its argument intact (SLOWLOG and MONITOR still see it).
+    pub fn from_slice(v: &[u8]) -> RStr {
+        if v.len() <= 20 {
+            if let Some(n) = numbers::parse_i64(v) {
+                return RStr::Int(n);
+            }
+        }
+        if v.len() <= EMBSTR_SIZE_LIMIT {
+            RStr::Emb(SmallBytes::new(v))
+        } else {
+            RStr::Raw(v.to_vec())
+        }
+    }
+
+    /// The bytes of an `embstr` or `raw` string; None for `int`.
+    pub fn as_plain_bytes(&self) -> Option<&[u8]> {
+        match self {
+            RStr::Int(_) => None,
+            RStr::Emb(v) => Some(v),
+            RStr::Raw(v) => Some(v),
         }
     }
 
@@ -54,7 +81,8 @@ impl RStr {
     pub fn len(&self) -> usize {
         match self {
             RStr::Int(n) => numbers::digits10(n.unsigned_abs()) + usize::from(*n < 0),
-            RStr::Emb(v) | RStr::Raw(v) => v.len(),
+            RStr::Emb(v) => v.len(),
+            RStr::Raw(v) => v.len(),
         }
     }
 
@@ -66,7 +94,8 @@ impl RStr {
     pub fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             RStr::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
-            RStr::Emb(v) | RStr::Raw(v) => std::borrow::Cow::Borrowed(v),
+            RStr::Emb(v) => std::borrow::Cow::Borrowed(v),
+            RStr::Raw(v) => std::borrow::Cow::Borrowed(v),
         }
     }
 
@@ -75,7 +104,8 @@ impl RStr {
         if !matches!(self, RStr::Raw(_)) {
             let bytes = match std::mem::replace(self, RStr::Raw(Vec::new())) {
                 RStr::Int(n) => n.to_string().into_bytes(),
-                RStr::Emb(v) | RStr::Raw(v) => v,
+                RStr::Emb(v) => v.to_vec(),
+                RStr::Raw(v) => v,
             };
             *self = RStr::Raw(bytes);
         }
@@ -98,7 +128,8 @@ impl RStr {
     pub fn heap_size(&self) -> usize {
         match self {
             RStr::Int(_) => 0,
-            RStr::Emb(v) | RStr::Raw(v) => v.capacity(),
+            RStr::Emb(v) => v.heap_size(),
+            RStr::Raw(v) => v.capacity(),
         }
     }
 }
