@@ -195,7 +195,7 @@ impl EventLoop {
             let _ = sock.set_nodelay(true);
             let now = now_ms();
             let client = Client::new(0, Some(sock), now);
-            if srv.clients.len() >= srv.config.maxclients as usize {
+            if srv.clients.len() - usize::from(srv.scripting.client.is_some()) >= srv.config.maxclients as usize {
                 srv.stats.rejected_conn += 1;
                 if let Some(mut s) = client.sock {
                     use std::io::Write;

@@ -34,6 +34,7 @@
 //! | [`blocked`] | blocking commands: parked clients, ready keys, timeouts | `blocked.c`, `timeout.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
+//! | [`scripting`] | Lua scripting: EVAL, the `redis` API, RESP<->Lua, sandbox, cjson/cmsgpack/bit/struct | `eval.c`, `script.c`, `script_lua.c` |
 //! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
@@ -57,6 +58,7 @@ pub mod expire;
 pub mod multi;
 pub mod pubsub;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod tracking;
 pub mod util;

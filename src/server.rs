@@ -72,6 +72,9 @@ pub struct Ctx {
     pub force_propagate: bool,
     /// Argument positions to show as "(redacted)" to MONITOR (passwords).
     pub redact: Vec<usize>,
+    /// Never propagate this command itself (EVAL: its effects are
+    /// propagated instead; Redis's `preventCommandPropagation`).
+    pub prevent_propagation: bool,
 }
 
 impl Ctx {
@@ -86,6 +89,7 @@ impl Ctx {
             rewrite: None,
             force_propagate: false,
             redact: Vec::new(),
+            prevent_propagation: false,
         }
     }
 
@@ -244,6 +248,8 @@ pub struct Server {
     /// A blocked client's command is being executed again.
     pub reprocessing: bool,
     serving_ready: bool,
+    /// Lua scripting: the interpreter, the script cache, the running script.
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// An active CLIENT PAUSE.
@@ -308,6 +314,7 @@ impl Server {
             blocking: Default::default(),
             reprocessing: false,
             serving_ready: false,
+            scripting: crate::scripting::Scripting::new(),
         }
     }
 
@@ -648,7 +655,7 @@ impl Server {
         self.config.maxmemory == 0 || !(p.is_lru() || p.is_lfu())
     }
 
-    fn count_errors(&mut self, errs: Vec<String>) {
+    pub(crate) fn count_errors(&mut self, errs: Vec<String>) {
         for code in errs {
             self.stats.total_error_replies += 1;
             *self.stats.errors.entry(code).or_insert(0) += 1;
@@ -826,8 +833,11 @@ impl Server {
         // Client-side caching: a tracking client's read-only command
         // remembers the keys it reads (computed before the handler, which
         // may consume its arguments).
+        // A command run by a script acts for the script's caller (Redis's
+        // `server.script_caller`) as far as tracking is concerned.
+        let tracker = self.tracking_client(cid);
         let track_keys = {
-            let tr = &self.clients[cid].tracking;
+            let tr = &self.clients[tracker].tracking;
             if tr.on
                 && !tr.bcast
                 && def.flags & table::READONLY != 0
@@ -839,7 +849,7 @@ impl Server {
                 None
             }
         };
-        let prev_current = self.tracking.current.replace(cid);
+        let prev_current = self.tracking.current.replace(tracker);
         self.call_depth += 1;
         let mut ctx = Ctx::new(argv, out, cid, db, id);
         let dirty_before = self.dirty;
@@ -864,8 +874,8 @@ impl Server {
         self.call_depth -= 1;
         self.tracking.current = prev_current;
         if let Some(keys) = track_keys {
-            if self.clients.contains(cid) {
-                crate::tracking::remember_keys(self, cid, &keys);
+            if self.clients.contains(tracker) {
+                crate::tracking::remember_keys(self, tracker, &keys);
             }
         }
         let end_us = now_us();
@@ -893,7 +903,7 @@ impl Server {
             let db_now = self.clients.get(cid).map_or(ctx.db, |_| ctx.db);
             self.feed_monitors(cid, db_now, orig, &ctx.redact, start_us);
         }
-        if let (true, Some(orig)) = (want_prop, orig) {
+        if let (true, Some(orig)) = (want_prop && !ctx.prevent_propagation, orig) {
             if self.dirty > dirty_before || ctx.force_propagate {
                 match ctx.rewrite.take() {
                     Some(list) => {
@@ -948,6 +958,15 @@ impl Server {
         }
     }
 
+    /// The client a command's key reads and writes are attributed to for
+    /// client-side caching: the script's caller for the script client.
+    fn tracking_client(&self, cid: usize) -> usize {
+        match (&self.scripting.run, self.scripting.client) {
+            (Some(run), Some(sc)) if sc == cid && self.clients.contains(run.caller) => run.caller,
+            _ => cid,
+        }
+    }
+
     /// Show an executed command to MONITOR clients (Redis's
     /// `replicationFeedMonitors`): `+<sec>.<usec> [<db> <addr>] "arg" ...`.
     pub fn feed_monitors(
@@ -993,6 +1012,15 @@ impl Server {
 
     /// Send a command to every propagation sink.
     pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
+        // redis.set_repl(redis.REPL_NONE) inside a script.
+        if self
+            .scripting
+            .run
+            .as_ref()
+            .is_some_and(|r| r.repl == crate::scripting::REPL_NONE)
+        {
+            return;
+        }
         if self.in_exec {
             if !self.propagation_sinks.is_empty() {
                 self.exec_propagated.push((db, argv.to_vec()));

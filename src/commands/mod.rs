@@ -13,6 +13,7 @@ pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -261,6 +262,15 @@ static PUBSUB_SUBS: [CommandDef; 6] = [
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "pubsub", "6.2.0", "Show helpful text about the different subcommands", O1, crate::pubsub::pubsub_help_command),
 ];
 
+#[rustfmt::skip]
+static SCRIPT_SUBS: [CommandDef; 5] = [
+    cmd("exists", -3, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", scripting::script_exists_command),
+    cmd("flush", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache", scripting::script_flush_command),
+    cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "5.0.0", "Show helpful text about the different subcommands", O1, scripting::script_help_command),
+    cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Kill the script currently in execution.", O1, scripting::script_kill_command),
+    cmd("load", 3, NOSCRIPT | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.", scripting::script_load_command),
+];
+
 /// Handler for a container called without a subcommand: arity (-2) makes
 /// this unreachable except for COMMAND, which lists everything.
 fn container_alone(srv: &mut Server, ctx: &mut Ctx) {
@@ -452,6 +462,12 @@ pub static TABLE: &[CommandDef] = &[
     cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands", crate::multi::discard_command),
     cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, KALL, "transactions", "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.", crate::multi::watch_command),
     cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.2.0", "Forget about all watched keys", O1, crate::multi::unwatch_command),
+    // Scripting (eval.c)
+    cmd("eval", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", scripting::eval_command),
+    cmd("evalsha", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", scripting::evalsha_command),
+    cmd("eval_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::eval_ro_command),
+    cmd("evalsha_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::evalsha_ro_command),
+    container("script", "scripting", "2.6.0", "A container for Lua scripts management commands", container_alone, &SCRIPT_SUBS),
     container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
