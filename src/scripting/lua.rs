@@ -106,7 +106,7 @@ G.pcall = function(...)
       local m = e.err
       if type(m) == 'string' or type(m) == 'number' then e = m end
     elseif type(e) == 'userdata' then
-      e = tostring(e)
+      e = api.errmsg(e)
     end
     return false, e
   end
@@ -181,6 +181,7 @@ local function err_handler(err)
     level = level + 1
     i = dbg.getinfo(level, 'nSl')
   end
+  if type(err) == 'userdata' then err = api.errmsg(err) end
   if type(err) ~= 'table' or readonly[err] then
     err = {err = 'ERR ' .. tostring(err)}
   end
@@ -685,10 +686,33 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
             Ok(())
         })?,
     )?;
+    api.raw_set(
+        "errmsg",
+        lua.create_function(|lua, v: Value| {
+            let msg = match v {
+                Value::Error(e) => root_message(&e),
+                other => convert::lua_tostring(&other)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_else(|| other.type_name().to_string()),
+            };
+            lua.create_string(&msg)
+        })?,
+    )?;
     api.raw_set("deprecated", deprecated_api)?;
     api.raw_set("version", crate::server::REDIS_VERSION)?;
     api.raw_set("version_num", redis_version_num())?;
     Ok(api)
+}
+
+/// The message of a Rust-side error as Lua's `luaL_error` would have
+/// produced it: the innermost cause, without mlua's decorations.
+fn root_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => root_message(cause),
+        mlua::Error::RuntimeError(s) => s.clone(),
+        mlua::Error::WithContext { cause, .. } => root_message(cause),
+        other => other.to_string(),
+    }
 }
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.
