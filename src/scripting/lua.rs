@@ -115,12 +115,13 @@ end
 
 local env = {}
 
+-- Raised from C in Redis, so without a position prefix.
 G.setmetatable = function(t, mt)
-  if readonly[t] then error('Attempt to modify a readonly table', 2) end
+  if readonly[t] then error('Attempt to modify a readonly table', 0) end
   return orig_setmetatable(t, mt)
 end
 G.rawset = function(t, k, v)
-  if readonly[t] then error('Attempt to modify a readonly table', 2) end
+  if readonly[t] then error('Attempt to modify a readonly table', 0) end
   return rawset(t, k, v)
 end
 -- Code loaded at run time sees the same protected globals; precompiled
@@ -137,6 +138,19 @@ G.load = function(fn, name)
   local f, e = orig_load(fn, name)
   if f then setfenv(f, env) end
   return f, e
+end
+
+-- Lua 5.1.5's unpack overflows on huge ranges (Redis patches its copy);
+-- refuse what would not fit the Lua stack instead.
+local orig_unpack = unpack
+G.unpack = function(t, i, j)
+  i = i or 1
+  if j == nil then j = #t end
+  if type(i) == 'number' and type(j) == 'number' then
+    if i > j then return end
+    if j - i + 1 >= 8000 then error('too many results to unpack', 2) end
+  end
+  return orig_unpack(t, i, j)
 end
 
 G.math.random = api.random
