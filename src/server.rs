@@ -782,6 +782,15 @@ impl Server {
                 return;
             }
         }
+        if self.busy_script_rejects(cid, def.flags, &argv) {
+            self.reject(
+                cid,
+                Some(id),
+                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+                &argv,
+            );
+            return;
+        }
         if crate::multi::in_multi(self, cid)
             && !matches!(
                 def.name,

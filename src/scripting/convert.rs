@@ -365,39 +365,35 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, script_resp: u8, depth: usize) 
             return;
         }
     }
+    // Tables are walked twice (count, then emit) rather than collected:
+    // holding every element of a big table as a Rust value would pin one
+    // Lua reference per element.
     if let Value::Table(m) = field("map") {
-        let pairs: Vec<(Value, Value)> = m.clone().pairs::<Value, Value>().filter_map(Result::ok).collect();
-        out.map_len(pairs.len());
-        for (k, v) in &pairs {
-            to_reply(out, k, script_resp, depth + 1);
-            to_reply(out, v, script_resp, depth + 1);
+        let n = m.clone().pairs::<Value, Value>().count();
+        out.map_len(n);
+        for (k, v) in m.clone().pairs::<Value, Value>().filter_map(Result::ok) {
+            to_reply(out, &k, script_resp, depth + 1);
+            to_reply(out, &v, script_resp, depth + 1);
         }
         return;
     }
     if let Value::Table(s) = field("set") {
-        let keys: Vec<Value> = s
-            .clone()
-            .pairs::<Value, Value>()
-            .filter_map(Result::ok)
-            .map(|(k, _)| k)
-            .collect();
-        out.set_len(keys.len());
-        for k in &keys {
-            to_reply(out, k, script_resp, depth + 1);
+        let n = s.clone().pairs::<Value, Value>().count();
+        out.set_len(n);
+        for (k, _) in s.clone().pairs::<Value, Value>().filter_map(Result::ok) {
+            to_reply(out, &k, script_resp, depth + 1);
         }
         return;
     }
     // An array: elements 1, 2, ... up to the first nil.
-    let mut items = Vec::new();
-    loop {
-        match t.raw_get::<_, Value>(items.len() + 1) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
+    let mut n = 0usize;
+    while !matches!(t.raw_get::<_, Value>(n + 1), Ok(Value::Nil) | Err(_)) {
+        n += 1;
     }
-    out.array_len(items.len());
-    for v in &items {
-        to_reply(out, v, script_resp, depth + 1);
+    out.array_len(n);
+    for i in 1..=n {
+        let v = t.raw_get::<_, Value>(i).unwrap_or(Value::Nil);
+        to_reply(out, &v, script_resp, depth + 1);
     }
 }
 

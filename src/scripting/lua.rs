@@ -143,14 +143,17 @@ end
 -- Lua 5.1.5's unpack overflows on huge ranges (Redis patches its copy);
 -- refuse what would not fit the Lua stack instead.
 local orig_unpack = unpack
-G.unpack = function(t, i, j)
+G.unpack = function(...)
+  local t, i, j = ...
   i = i or 1
-  if j == nil then j = #t end
+  if j == nil and type(t) == 'table' then j = #t end
   if type(i) == 'number' and type(j) == 'number' then
     if i > j then return end
     if j - i + 1 >= 8000 then error('too many results to unpack', 2) end
   end
-  return orig_unpack(t, i, j)
+  -- Same argument count as the caller used: unpack's stack check counts
+  -- its arguments too.
+  return orig_unpack(...)
 end
 
 G.math.random = api.random

@@ -620,16 +620,36 @@ impl Server {
             }
         }
         self.process_events_while_blocked();
-        self.scripting.run.as_ref().is_some_and(|r| r.killed)
+        // SHUTDOWN NOSAVE during the script ends it too.
+        self.exit_code.is_some() || self.scripting.run.as_ref().is_some_and(|r| r.killed)
     }
 
     /// The script that timed out ended: clients parked while it ran get
     /// their input processed again (Redis's `exitScriptTimedoutMode`).
-    pub fn script_timedout_end(&mut self, _caller: usize) {}
+    pub fn script_timedout_end(&mut self, _caller: usize) {
+        log::warn!("Slow script finished.");
+    }
 
     /// Serve the network while a script runs (Redis's
-    /// `processEventsWhileBlocked`). Not wired to the event loop yet.
-    pub fn process_events_while_blocked(&mut self) {}
+    /// `processEventsWhileBlocked`); see `event_loop::serve_while_blocked`.
+    pub fn process_events_while_blocked(&mut self) {
+        crate::event_loop::serve_while_blocked(self);
+    }
+
+    /// A timed-out script blocks this command (Redis's check in
+    /// `processCommand`): everything but `allow-busy` commands, and
+    /// SHUTDOWN only with NOSAVE.
+    pub fn busy_script_rejects(&self, cid: usize, flags: u32, argv: &[Vec<u8>]) -> bool {
+        let timed_out = self.scripting.run.as_ref().is_some_and(|r| r.timed_out);
+        if !timed_out || self.scripting.client == Some(cid) {
+            return false;
+        }
+        if flags & table::ALLOW_BUSY == 0 {
+            return true;
+        }
+        argv[0].eq_ignore_ascii_case(b"shutdown")
+            && !argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"))
+    }
 }
 
 #[cfg(test)]

@@ -283,22 +283,24 @@ fn encode_value(lua: &Lua, cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8
                     &format!("Cannot serialise, excessive nesting ({})", depth),
                 ));
             }
-            let pairs: Vec<(Value, Value)> = t.clone().pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-            // Array detection (lua_array_length).
+            // Two walks (classify, then emit) instead of collecting the
+            // pairs: holding every element as a Rust value would pin one
+            // Lua reference each.
             let mut max = 0i64;
+            let mut items = 0i64;
             let mut is_array = true;
-            for (k, _) in &pairs {
-                let idx = match k {
-                    Value::Integer(i) if *i >= 1 => *i,
-                    Value::Number(n) if *n >= 1.0 && n.fract() == 0.0 => *n as i64,
-                    _ => {
-                        is_array = false;
-                        break;
-                    }
-                };
-                max = max.max(idx);
+            for r in t.clone().pairs::<Value, Value>() {
+                let (k, _) = r?;
+                items += 1;
+                if !is_array {
+                    continue;
+                }
+                match k {
+                    Value::Integer(i) if i >= 1 => max = max.max(i),
+                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as i64),
+                    _ => is_array = false,
+                }
             }
-            let items = pairs.len() as i64;
             if is_array && max > 0 {
                 if cfg.sparse_ratio > 0 && max > items * cfg.sparse_ratio && max > cfg.sparse_safe {
                     if !cfg.sparse_convert {
@@ -321,17 +323,18 @@ fn encode_value(lua: &Lua, cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8
                 }
             }
             out.push(b'{');
-            for (n, (k, val)) in pairs.iter().enumerate() {
+            for (n, r) in t.clone().pairs::<Value, Value>().enumerate() {
+                let (k, val) = r?;
                 if n > 0 {
                     out.push(b',');
                 }
-                match k {
+                match &k {
                     Value::String(s) => encode_string(s.as_bytes(), out),
                     Value::Integer(_) | Value::Number(_) => {
                         out.push(b'"');
                         let f = match k {
-                            Value::Integer(i) => *i as f64,
-                            Value::Number(f) => *f,
+                            Value::Integer(i) => i as f64,
+                            Value::Number(f) => f,
                             _ => 0.0,
                         };
                         encode_number(lua, cfg, f, out)?;
@@ -348,7 +351,7 @@ fn encode_value(lua: &Lua, cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8
                     }
                 }
                 out.push(b':');
-                encode_value(lua, cfg, val, depth, out)?;
+                encode_value(lua, cfg, &val, depth, out)?;
             }
             out.push(b'}');
         }

@@ -126,35 +126,43 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
             out.extend_from_slice(b);
         }
         Value::Table(t) if level < MAX_NESTING => {
-            let pairs: Vec<(Value, Value)> = t.clone().pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+            // Two walks (classify, then emit), never holding every
+            // element as a Rust value (one pinned Lua reference each).
             let mut max = 0f64;
+            let mut count = 0usize;
             let mut is_array = true;
-            for (k, _) in &pairs {
+            for r in t.clone().pairs::<Value, Value>() {
+                let (k, _) = r?;
+                count += 1;
+                if !is_array {
+                    continue;
+                }
                 let n = match k {
-                    Value::Integer(i) => *i as f64,
-                    Value::Number(n) => *n,
+                    Value::Integer(i) => i as f64,
+                    Value::Number(n) => n,
                     _ => {
                         is_array = false;
-                        break;
+                        continue;
                     }
                 };
                 if n < 1.0 || n.fract() != 0.0 {
                     is_array = false;
-                    break;
+                    continue;
                 }
                 max = max.max(n);
             }
-            if is_array && max as usize == pairs.len() {
-                encode_len(pairs.len(), 0x90, 16, None, 0xdc, 0xdd, out);
-                for i in 1..=pairs.len() {
+            if is_array && max as usize == count {
+                encode_len(count, 0x90, 16, None, 0xdc, 0xdd, out);
+                for i in 1..=count {
                     let item: Value = t.raw_get(i)?;
                     encode(&item, level + 1, out)?;
                 }
             } else {
-                encode_len(pairs.len(), 0x80, 16, None, 0xde, 0xdf, out);
-                for (k, val) in &pairs {
-                    encode(k, level + 1, out)?;
-                    encode(val, level + 1, out)?;
+                encode_len(count, 0x80, 16, None, 0xde, 0xdf, out);
+                for r in t.clone().pairs::<Value, Value>() {
+                    let (k, val) = r?;
+                    encode(&k, level + 1, out)?;
+                    encode(&val, level + 1, out)?;
                 }
             }
         }
