@@ -75,6 +75,10 @@ pub struct Ctx {
     /// Never propagate this command itself (EVAL: its effects are
     /// propagated instead; Redis's `preventCommandPropagation`).
     pub prevent_propagation: bool,
+    /// The reply is an error that was already counted where it arose (a
+    /// script relaying a command's error): count this command as failed
+    /// without counting the error again.
+    pub failed_uncounted: bool,
 }
 
 impl Ctx {
@@ -90,6 +94,7 @@ impl Ctx {
             force_propagate: false,
             redact: Vec::new(),
             prevent_propagation: false,
+            failed_uncounted: false,
         }
     }
 
@@ -890,7 +895,7 @@ impl Server {
         let end_us = now_us();
         self.clock_us = end_us;
         let usec = (end_us - start_us).max(0) as u64;
-        let failed = ctx.out.errors.len() > errors_before;
+        let failed = ctx.out.errors.len() > errors_before || ctx.failed_uncounted;
         // A command that blocked is counted when it is finally served
         // (Redis counts blocked commands on unblock).
         let blocked_now = self.clients.get(cid).is_some_and(|c| c.blocked.is_some());

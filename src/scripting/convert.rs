@@ -33,9 +33,10 @@ use mlua::{Lua, Table, Value};
 use crate::resp::reply::ReplyBuf;
 
 /// How deep a returned table may nest before the conversion gives up with
-/// "reached lua stack limit" (Redis runs out of Lua stack, whose limit is
-/// LUAI_MAXCSTACK = 8000 slots, at about this depth).
-const MAX_REPLY_DEPTH: usize = 7990;
+/// "reached lua stack limit". Redis runs out of Lua stack (LUAI_MAXCSTACK =
+/// 8000 slots) at about 8000 levels; this conversion recurses on the
+/// server's own stack, so it stops earlier, well inside any thread stack.
+const MAX_REPLY_DEPTH: usize = 1000;
 
 /// Build the error table `redis.pcall` returns for `text` (Redis's
 /// `luaPushErrorBuff`): `-CODE msg` keeps its code, anything else gets

@@ -504,7 +504,18 @@ fn run_script(
 /// Write a script's result (or error) as the EVAL reply.
 fn reply_outcome(ctx: &mut Ctx, sha: &str, script_resp: u8, outcome: mlua::Result<lua::Outcome>) {
     match outcome {
-        Ok(lua::Outcome::Value(v)) => convert::lua_to_reply(&mut ctx.out, &v, script_resp),
+        Ok(lua::Outcome::Value(v)) => {
+            // A returned error table relayed from redis.pcall: the error
+            // was counted by the command, the EVAL still failed.
+            if let mlua::Value::Table(t) = &v {
+                if matches!(t.raw_get::<_, mlua::Value>("ignore_error_stats_update"), Ok(mlua::Value::Boolean(true)))
+                    && matches!(t.raw_get::<_, mlua::Value>("err"), Ok(mlua::Value::String(_)))
+                {
+                    ctx.failed_uncounted = true;
+                }
+            }
+            convert::lua_to_reply(&mut ctx.out, &v, script_resp)
+        }
         Ok(lua::Outcome::Error(info)) => {
             let mut msg = info.msg.unwrap_or_default();
             if let (Some(line), Some(source)) = (&info.line, &info.source) {
@@ -512,6 +523,7 @@ fn reply_outcome(ctx: &mut Ctx, sha: &str, script_resp: u8, outcome: mlua::Resul
             }
             if info.ignore_stats {
                 convert::error_no_stats(&mut ctx.out, &msg);
+                ctx.failed_uncounted = true;
             } else {
                 ctx.out.error(&msg);
             }
