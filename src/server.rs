@@ -857,8 +857,14 @@ impl Server {
                 && def.flags & table::READONLY != 0
                 && def.flags & table::PUBSUB == 0
             {
-                let idx = self.commands.key_indexes(id, argv.len());
-                Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
+                if tracker != cid {
+                    // A read inside a script tracks the keys the script
+                    // declared (Redis remembers the caller's EVAL keys).
+                    self.scripting.run.as_ref().map(|r| r.keys.clone())
+                } else {
+                    let idx = self.commands.key_indexes(id, argv.len());
+                    Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
+                }
             } else {
                 None
             }

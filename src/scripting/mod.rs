@@ -111,6 +111,9 @@ pub struct RunCtx {
     pub start: Instant,
     /// Past `busy-reply-threshold`: other clients are answered BUSY.
     pub timed_out: bool,
+    /// The keys the script declared (what client-side caching tracks when
+    /// the script reads).
+    pub keys: Vec<Vec<u8>>,
 }
 
 pub const REPL_NONE: u8 = 0;
@@ -454,6 +457,7 @@ fn run_script(
         repl: REPL_ALL,
         start: Instant::now(),
         timed_out: false,
+        keys: keys.clone(),
     });
     // Effects replication: collect what the script's commands propagate.
     let outer_exec = srv.in_exec;
