@@ -390,7 +390,7 @@ impl Server {
         self.clock_us = now_us();
         // A command held back by CLIENT PAUSE runs first, in order.
         if let Some(argv) = self.clients.get_mut(cid).and_then(|c| c.held.take()) {
-            if self.must_hold(&argv) {
+            if self.must_hold(cid, &argv) {
                 self.clients[cid].held = Some(argv);
                 return;
             }
@@ -417,7 +417,7 @@ impl Server {
                     if argv.is_empty() {
                         continue;
                     }
-                    if self.must_hold(&argv) {
+                    if self.must_hold(cid, &argv) {
                         self.clients[cid].held = Some(argv);
                         break;
                     }
@@ -500,7 +500,7 @@ impl Server {
 
     /// Whether CLIENT PAUSE holds this command back (Redis postpones paused
     /// clients' commands until the pause ends).
-    fn must_hold(&self, argv: &[Vec<u8>]) -> bool {
+    fn must_hold(&self, cid: usize, argv: &[Vec<u8>]) -> bool {
         let p = match self.pause {
             Some(p) => p,
             None => return false,
@@ -508,12 +508,31 @@ impl Server {
         if !p.writes_only {
             return true;
         }
+        const W: u32 = table::WRITE | table::MAY_REPLICATE;
         match self.commands.lookup(argv) {
-            Ok(id) => {
-                let f = self.commands.entries[id].def.flags;
-                f & (table::WRITE | table::MAY_REPLICATE) != 0
-            }
+            // Rejected anyway (Redis checks arity before pausing): answer now.
+            Ok(id) if self.commands.check_arity(id, argv.len()).is_err() => false,
+            // EXEC is judged by what it would run.
+            Ok(id) if self.commands.entries[id].def.name == "exec" => self
+                .clients
+                .get(cid)
+                .and_then(|c| c.multi.as_ref())
+                .is_some_and(|m| m.commands.iter().any(|(q, a)| self.command_flags(*q, a) & W != 0)),
+            Ok(id) => self.command_flags(id, argv) & W != 0,
             Err(_) => false,
+        }
+    }
+
+    /// The flags a call really has (Redis's `getCommandFlags`): the table's,
+    /// except for scripts, whose shebang flags decide `write`/`denyoom`.
+    pub fn command_flags(&self, id: CmdId, argv: &[Vec<u8>]) -> u32 {
+        let def = self.commands.entries[id].def;
+        match def.name {
+            "eval" | "eval_ro" => crate::scripting::eval_command_flags(self, argv, def.flags, false),
+            "evalsha" | "evalsha_ro" => {
+                crate::scripting::eval_command_flags(self, argv, def.flags, true)
+            }
+            _ => def.flags,
         }
     }
 
@@ -758,10 +777,10 @@ impl Server {
                 self.clients[cid].multi.as_ref().is_some_and(|m| {
                     m.commands
                         .iter()
-                        .any(|(q, _)| self.commands.entries[*q].def.flags & table::DENYOOM != 0)
+                        .any(|(q, a)| self.command_flags(*q, a) & table::DENYOOM != 0)
                 })
             } else {
-                def.flags & table::DENYOOM != 0
+                self.command_flags(id, &argv) & table::DENYOOM != 0
             };
             if denyoom {
                 self.reject(

@@ -73,3 +73,16 @@ pub fn function_help_command(_srv: &mut Server, ctx: &mut Ctx) {
         ],
     );
 }
+
+/// FUNCTION KILL: no function can be running (FUNCTION LOAD does not
+/// exist); a running EVAL script answers BUSY, as Redis does when the
+/// wrong kind of script is asked to die.
+pub fn function_kill_command(srv: &mut Server, ctx: &mut Ctx) {
+    if srv.scripting.run.is_none() {
+        ctx.out.error("NOTBUSY No scripts in execution right now.");
+    } else {
+        ctx.out.error(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        );
+    }
+}

@@ -236,7 +236,8 @@ static OBJECT_SUBS: [CommandDef; 5] = [
 ];
 
 #[rustfmt::skip]
-static FUNCTION_SUBS: [CommandDef; 3] = [
+static FUNCTION_SUBS: [CommandDef; 4] = [
+    cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Kill the function currently in execution.", O1, functions::function_kill_command),
     cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
     cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
