@@ -532,6 +532,7 @@ impl Server {
             "evalsha" | "evalsha_ro" => {
                 crate::scripting::eval_command_flags(self, argv, def.flags, true)
             }
+            "fcall" | "fcall_ro" => crate::scripting::fcall_command_flags(self, argv, def.flags),
             _ => def.flags,
         }
     }
@@ -807,12 +808,8 @@ impl Server {
             }
         }
         if self.busy_script_rejects(cid, def.flags, &argv) {
-            self.reject(
-                cid,
-                Some(id),
-                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-                &argv,
-            );
+            let msg = self.busy_error();
+            self.reject(cid, Some(id), msg, &argv);
             return;
         }
         if crate::multi::in_multi(self, cid)

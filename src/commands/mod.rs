@@ -236,7 +236,10 @@ static OBJECT_SUBS: [CommandDef; 5] = [
 ];
 
 #[rustfmt::skip]
-static FUNCTION_SUBS: [CommandDef; 4] = [
+static FUNCTION_SUBS: [CommandDef; 7] = [
+    cmd("load", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)", functions::function_load_command),
+    cmd("delete", 3, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Delete a function by name", O1, functions::function_delete_command),
+    cmd("stats", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Return information about the function currently running (name, description, duration)", O1, functions::function_stats_command),
     cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Kill the function currently in execution.", O1, functions::function_kill_command),
     cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
     cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
@@ -469,6 +472,8 @@ pub static TABLE: &[CommandDef] = &[
     cmd("eval_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::eval_ro_command),
     cmd("evalsha_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::evalsha_ro_command),
     container("script", "scripting", "2.6.0", "A container for Lua scripts management commands", container_alone, &SCRIPT_SUBS),
+    cmd("fcall", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Invoke a function", "Depends on the function that is executed.", functions::fcall_command),
+    cmd("fcall_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Invoke a read-only function", "Depends on the function that is executed.", functions::fcall_ro_command),
     container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),

@@ -59,7 +59,7 @@ pub fn script_flush_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// SCRIPT KILL
 pub fn script_kill_command(srv: &mut Server, ctx: &mut Ctx) {
-    scripting::kill(srv, ctx);
+    scripting::kill(srv, ctx, true);
 }
 
 /// SCRIPT HELP

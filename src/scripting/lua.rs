@@ -213,7 +213,37 @@ local function run(f)
   return orig_xpcall(f, err_handler)
 end
 
-return env, run
+-- Functions (FUNCTION LOAD / FCALL) see the same globals, and a `redis`
+-- table that also has register_function.
+local fredis = {}
+for k, v in next, redis do fredis[k] = v end
+fredis.register_function = api.register_function
+fredis = protect(fredis)
+local fenv = {}
+orig_setmetatable(fenv, {
+  __index = function(_, k)
+    if k == 'redis' then return fredis end
+    local v = rawget(G, k)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = ro_error,
+  __metatable = ro_empty,
+})
+readonly[fenv] = true
+
+local function run_function(f, keys, args)
+  return orig_xpcall(function() return f(keys, args) end, err_handler)
+end
+
+-- Running a library's code at FUNCTION LOAD: errors come back as tables.
+local function run_load(f)
+  return orig_xpcall(f, err_handler)
+end
+
+return env, run, fenv, run_function, run_load
 "#;
 
 /// Define a C function that calls the Rust API function stored in the
@@ -247,6 +277,7 @@ raising_trampoline!(tramp_log, "redis_api_log");
 raising_trampoline!(tramp_setresp, "redis_api_setresp");
 raising_trampoline!(tramp_set_repl, "redis_api_set_repl");
 raising_trampoline!(tramp_acl_check_cmd, "redis_api_acl_check_cmd");
+raising_trampoline!(tramp_register_function, "redis_api_register_function");
 
 /// Build a fresh interpreter with Redis's libraries, API and sandbox.
 pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
@@ -267,7 +298,8 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
         g.raw_set("bit", super::libs::bit::open(&lua)?)?;
         let api = make_api(&lua, deprecated_api)?;
         type Tramp = unsafe extern "C-unwind" fn(*mut mlua::ffi::lua_State) -> std::os::raw::c_int;
-        let tramps: [(&str, Tramp); 7] = [
+        let tramps: [(&str, Tramp); 8] = [
+            ("register_function", tramp_register_function),
             ("call", tramp_call),
             ("pcall", tramp_pcall),
             ("sha1hex", tramp_sha1hex),
@@ -284,12 +316,15 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             let c = unsafe { lua.create_c_function(f)? };
             api.raw_set(name, c)?;
         }
-        let (env, run): (Table, Function) = lua
+        let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) = lua
             .load(PRELUDE)
             .set_name("=[redis]")
             .call(api)?;
         lua.set_named_registry_value("redis_env", env)?;
         lua.set_named_registry_value("redis_run", run)?;
+        lua.set_named_registry_value("redis_fenv", fenv)?;
+        lua.set_named_registry_value("redis_run_fn", run_fn)?;
+        lua.set_named_registry_value("redis_run_load", run_load)?;
     }
     Ok(lua)
 }
@@ -328,11 +363,40 @@ pub fn call_script<'lua>(
     args: &[Vec<u8>],
     busy_threshold_ms: u64,
 ) -> mlua::Result<Outcome<'lua>> {
-    let g = lua.globals();
-    g.raw_set("KEYS", string_array(lua, keys)?)?;
-    g.raw_set("ARGV", string_array(lua, args)?)?;
-    let f: Function = lua.named_registry_value(&format!("f_{}", sha))?;
-    let run: Function = lua.named_registry_value("redis_run")?;
+    call_generic(lua, &format!("f_{}", sha), false, keys, args, busy_threshold_ms)
+}
+
+/// Run the function registered as `name` (FCALL): KEYS and ARGV are its
+/// arguments instead of globals.
+pub fn call_function<'lua>(
+    lua: &'lua Lua,
+    name: &str,
+    keys: &[Vec<u8>],
+    args: &[Vec<u8>],
+    busy_threshold_ms: u64,
+) -> mlua::Result<Outcome<'lua>> {
+    call_generic(lua, &format!("fn_{}", name), true, keys, args, busy_threshold_ms)
+}
+
+fn call_generic<'lua>(
+    lua: &'lua Lua,
+    registry_name: &str,
+    function_mode: bool,
+    keys: &[Vec<u8>],
+    args: &[Vec<u8>],
+    busy_threshold_ms: u64,
+) -> mlua::Result<Outcome<'lua>> {
+    let f: Function = lua.named_registry_value(registry_name)?;
+    let keys_t = string_array(lua, keys)?;
+    let args_t = string_array(lua, args)?;
+    let run: Function = if function_mode {
+        lua.named_registry_value("redis_run_fn")?
+    } else {
+        let g = lua.globals();
+        g.raw_set("KEYS", keys_t.clone())?;
+        g.raw_set("ARGV", args_t.clone())?;
+        lua.named_registry_value("redis_run")?
+    };
     if busy_threshold_ms > 0 {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(100_000),
@@ -346,14 +410,23 @@ pub fn call_script<'lua>(
             },
         );
     }
-    let res = run.call::<_, MultiValue>(f);
+    let res = if function_mode {
+        run.call::<_, MultiValue>((f, keys_t, args_t))
+    } else {
+        run.call::<_, MultiValue>(f)
+    };
     if busy_threshold_ms > 0 {
         lua.remove_hook();
     }
     let mut it = res?.into_iter();
     let ok = it.next().unwrap_or(Value::Nil);
     let v = it.next().unwrap_or(Value::Nil);
-    Ok(match ok {
+    Ok(outcome_of(ok, v))
+}
+
+/// Classify what the runner (xpcall) returned.
+pub fn outcome_of<'lua>(ok: Value<'lua>, v: Value<'lua>) -> Outcome<'lua> {
+    match ok {
         Value::Boolean(true) => Outcome::Value(v),
         _ => match v {
             Value::Table(t) => Outcome::Error(convert::extract_error_info(&t)),
@@ -367,7 +440,7 @@ pub fn call_script<'lua>(
                 ..Default::default()
             }),
         },
-    })
+    }
 }
 
 thread_local! {
@@ -388,7 +461,7 @@ pub fn after_script(lua: &Lua) {
     }
 }
 
-fn string_array<'lua>(lua: &'lua Lua, items: &[Vec<u8>]) -> mlua::Result<Table<'lua>> {
+pub fn string_array<'lua>(lua: &'lua Lua, items: &[Vec<u8>]) -> mlua::Result<Table<'lua>> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, s) in items.iter().enumerate() {
         t.raw_set(i + 1, lua.create_string(s)?)?;
@@ -418,9 +491,9 @@ pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
 }
 
 /// The value and "raise it" flag the Lua wrappers expect.
-type Ret<'lua> = mlua::Result<(Value<'lua>, bool)>;
+pub type Ret<'lua> = mlua::Result<(Value<'lua>, bool)>;
 
-fn raise_err<'lua>(lua: &'lua Lua, msg: &str) -> Ret<'lua> {
+pub fn raise_err<'lua>(lua: &'lua Lua, msg: &str) -> Ret<'lua> {
     Ok((Value::Table(convert::error_table(lua, msg.as_bytes())?), true))
 }
 
@@ -714,6 +787,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
             };
             lua.create_string(&msg)
         })?,
+    )?;
+    api.raw_set(
+        "register_function",
+        lua.create_function(super::functions::register_function_api)?,
     )?;
     api.raw_set("deprecated", deprecated_api)?;
     api.raw_set("version", crate::server::REDIS_VERSION)?;

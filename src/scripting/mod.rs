@@ -54,6 +54,7 @@
 //! assignment raises "Attempt to modify a readonly table".
 
 pub mod convert;
+pub mod functions;
 pub mod libs;
 pub mod lua;
 
@@ -73,7 +74,7 @@ pub const FLAG_NO_CLUSTER: u32 = 1 << 3;
 pub const FLAG_EVAL_COMPAT_MODE: u32 = 1 << 4;
 pub const FLAG_ALLOW_CROSS_SLOT: u32 = 1 << 5;
 
-const FLAG_NAMES: &[(&str, u32)] = &[
+pub const FLAG_NAMES: &[(&str, u32)] = &[
     ("no-writes", FLAG_NO_WRITES),
     ("allow-oom", FLAG_ALLOW_OOM),
     ("allow-stale", FLAG_ALLOW_STALE),
@@ -114,6 +115,10 @@ pub struct RunCtx {
     /// The keys the script declared (what client-side caching tracks when
     /// the script reads).
     pub keys: Vec<Vec<u8>>,
+    /// Run by FCALL (killed with FUNCTION KILL, not SCRIPT KILL).
+    pub is_function: bool,
+    /// The command that started it (FUNCTION STATS).
+    pub argv: Vec<Vec<u8>>,
 }
 
 pub const REPL_NONE: u8 = 0;
@@ -136,6 +141,8 @@ pub struct Scripting {
     pub client: Option<usize>,
     /// `redisLrand48` state behind `math.random`.
     pub rand48: u64,
+    /// FUNCTION libraries.
+    pub functions: functions::FunctionsState,
 }
 
 thread_local! {
@@ -288,9 +295,33 @@ pub fn eval_command_flags(srv: &Server, argv: &[Vec<u8>], cmd_flags: u32, evalsh
     f & !table::MAY_REPLICATE
 }
 
+/// FCALL's real flags: the function's declared flags, like a shebang.
+pub fn fcall_command_flags(srv: &Server, argv: &[Vec<u8>], cmd_flags: u32) -> u32 {
+    let f = match argv.get(1).and_then(|n| {
+        srv.scripting
+            .functions
+            .functions
+            .get(String::from_utf8_lossy(n).as_ref())
+    }) {
+        Some(f) => f.flags,
+        None => return cmd_flags,
+    };
+    let mut out = cmd_flags & !(table::STALE | table::DENYOOM | table::WRITE);
+    if f & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
+        out |= table::DENYOOM;
+    }
+    if f & FLAG_NO_WRITES == 0 {
+        out |= table::WRITE;
+    }
+    if f & FLAG_ALLOW_STALE != 0 {
+        out |= table::STALE;
+    }
+    out & !table::MAY_REPLICATE
+}
+
 /// Make sure the interpreter exists (created lazily, and again after
 /// SCRIPT FLUSH).
-fn ensure_lua(srv: &mut Server) -> Result<(), String> {
+pub(crate) fn ensure_lua(srv: &mut Server) -> Result<(), String> {
     if srv.scripting.lua.is_none() {
         let lua = lua::new_state(srv.config.lua_enable_deprecated_api)
             .map_err(|e| format!("ERR Failed to initialize the Lua interpreter: {}", e))?;
@@ -349,6 +380,18 @@ pub fn reset(srv: &mut Server) {
     srv.scripting.scripts.clear();
     srv.scripting.scripts_mem = 0;
     srv.scripting.lua = None;
+    // Function libraries share the interpreter: load them into the new one.
+    let codes: Vec<Vec<u8>> = srv
+        .scripting
+        .functions
+        .libraries
+        .values()
+        .map(|l| l.code.clone())
+        .collect();
+    srv.scripting.functions = Default::default();
+    for code in codes {
+        let _ = functions::load(srv, &code, true);
+    }
 }
 
 /// Whether memory is over `maxmemory` (Redis's `pre_command_oom_state`).
@@ -418,7 +461,56 @@ pub fn eval_generic(srv: &mut Server, ctx: &mut Ctx, evalsha: bool, ro: bool) {
     }
     let keys = ctx.argv[3..3 + numkeys as usize].to_vec();
     let args = ctx.argv[3 + numkeys as usize..].to_vec();
-    run_script(srv, ctx, &sha, flags, ro, oom, keys, args);
+    run_script(srv, ctx, &sha, false, flags, ro, oom, keys, args);
+}
+
+/// FCALL / FCALL_RO (Redis's `fcallCommandGeneric`).
+pub fn fcall_generic(srv: &mut Server, ctx: &mut Ctx, ro: bool) {
+    if !srv.monitors.is_empty() {
+        let t = srv.clock_us;
+        srv.feed_monitors(ctx.cid, ctx.db, &ctx.argv, &[], t);
+    }
+    ctx.prevent_propagation = true;
+    let name = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+    let flags = match srv.scripting.functions.functions.get(&name) {
+        Some(f) => f.flags,
+        None => {
+            ctx.out.error("ERR Function not found");
+            return;
+        }
+    };
+    let numkeys = match crate::util::numbers::parse_i64(ctx.arg(2)) {
+        Some(n) => n,
+        None => {
+            ctx.out.error("ERR Bad number of keys provided");
+            return;
+        }
+    };
+    if numkeys > ctx.argc() as i64 - 3 {
+        ctx.out
+            .error("ERR Number of keys can't be greater than number of args");
+        return;
+    } else if numkeys < 0 {
+        ctx.out.error("ERR Number of keys can't be negative");
+        return;
+    }
+    if srv.scripting.run.is_some() {
+        ctx.out.error("ERR a script is already running");
+        return;
+    }
+    let oom = over_maxmemory(srv);
+    if flags & FLAG_NO_WRITES == 0 && ro {
+        ctx.out
+            .error("ERR Can not execute a script with write flag using *_ro command.");
+        return;
+    }
+    if oom && flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
+        ctx.out.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        return;
+    }
+    let keys = ctx.argv[3..3 + numkeys as usize].to_vec();
+    let args = ctx.argv[3 + numkeys as usize..].to_vec();
+    run_script(srv, ctx, &name, true, flags, ro, oom, keys, args);
 }
 
 /// Run a cached script for the client of `ctx` and write its reply.
@@ -427,6 +519,7 @@ fn run_script(
     srv: &mut Server,
     ctx: &mut Ctx,
     sha: &str,
+    is_function: bool,
     flags: u32,
     ro: bool,
     oom: bool,
@@ -458,6 +551,8 @@ fn run_script(
         start: Instant::now(),
         timed_out: false,
         keys: keys.clone(),
+        is_function,
+        argv: ctx.argv.clone(),
     });
     // Effects replication: collect what the script's commands propagate.
     let outer_exec = srv.in_exec;
@@ -476,7 +571,11 @@ fn run_script(
     };
     let threshold = srv.config.busy_reply_threshold;
     let outcome = lend_server(srv, || {
-        lua::call_script(&lua_state, sha, &keys, &args, threshold)
+        if is_function {
+            lua::call_function(&lua_state, sha, &keys, &args, threshold)
+        } else {
+            lua::call_script(&lua_state, sha, &keys, &args, threshold)
+        }
     });
     let script_resp = srv.scripting.run.as_ref().map_or(2, |r| r.resp);
     reply_outcome(ctx, sha, script_resp, outcome);
@@ -600,11 +699,14 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
     Ok(reply)
 }
 
-/// SCRIPT KILL (Redis's `scriptKill`).
-pub fn kill(srv: &mut Server, ctx: &mut Ctx) {
+/// SCRIPT KILL and FUNCTION KILL (Redis's `scriptKill`): each kills only
+/// its own kind of script.
+pub fn kill(srv: &mut Server, ctx: &mut Ctx, is_eval: bool) {
     match srv.scripting.run.as_mut() {
         None => ctx.out.error("NOTBUSY No scripts in execution right now."),
         Some(r) if r.write_dirty => ctx.out.error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."),
+        Some(r) if is_eval && r.is_function => ctx.out.error("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."),
+        Some(r) if !is_eval && !r.is_function => ctx.out.error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."),
         Some(r) => {
             r.killed = true;
             ctx.out.ok();
@@ -655,6 +757,15 @@ impl Server {
     /// A timed-out script blocks this command (Redis's check in
     /// `processCommand`): everything but `allow-busy` commands, and
     /// SHUTDOWN only with NOSAVE.
+    /// The BUSY error for the running script's kind.
+    pub fn busy_error(&self) -> &'static str {
+        if self.scripting.run.as_ref().is_some_and(|r| r.is_function) {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        } else {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        }
+    }
+
     pub fn busy_script_rejects(&self, cid: usize, flags: u32, argv: &[Vec<u8>]) -> bool {
         let timed_out = self.scripting.run.as_ref().is_some_and(|r| r.timed_out);
         if !timed_out || self.scripting.client == Some(cid) {
