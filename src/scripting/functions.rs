@@ -58,6 +58,9 @@ thread_local! {
     static LOADING: RefCell<Option<Vec<Staged>>> = const { RefCell::new(None) };
 }
 
+/// How long a library's code may run at FUNCTION LOAD.
+const LOAD_TIMEOUT_MS: u64 = 500;
+
 fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
@@ -294,7 +297,19 @@ fn run_library(lua: &Lua, body: &[u8]) -> Result<Vec<Staged>, String> {
         .named_registry_value("redis_run_load")
         .map_err(|e| e.to_string())?;
     LOADING.with(|l| *l.borrow_mut() = Some(Vec::new()));
+    // A library's top level gets 500 ms (Redis's LOAD_TIMEOUT_MS).
+    let start = std::time::Instant::now();
+    lua.set_hook(
+        mlua::HookTriggers::new().every_nth_instruction(100_000),
+        move |_lua, _debug| {
+            if start.elapsed() > std::time::Duration::from_millis(LOAD_TIMEOUT_MS) {
+                return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
+            }
+            Ok(())
+        },
+    );
     let res = run_load.call::<_, MultiValue>(f);
+    lua.remove_hook();
     let staged = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
     let mut it = res.map_err(|e| format!("ERR Error registering functions: {}", e))?.into_iter();
     let ok = it.next().unwrap_or(Value::Nil);
