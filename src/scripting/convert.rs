@@ -441,7 +441,6 @@ mod tests {
 
     #[test]
     fn numbers_truncate() {
-        let lua = Lua::new();
         let mut out = ReplyBuf::new();
         lua_to_reply(&mut out, &Value::Number(-3.9), 2);
         assert_eq!(out.contents(), b":-3\r\n");
