@@ -893,7 +893,12 @@ impl Server {
         // this batch is the start of this one (refreshed per batch in
         // `process_input`).
         let start_us = self.clock_us;
-        self.cmd_time_ms = start_us / 1000;
+        // A script's commands all see the time the script started (Redis's
+        // scriptTimeSnapshot), so a key cannot expire half-way through it.
+        self.cmd_time_ms = match (&self.scripting.run, self.scripting.client) {
+            (Some(run), Some(sc)) if sc == cid => run.snapshot_ms,
+            _ => start_us / 1000,
+        };
         let errors_before = ctx.out.errors.len();
         let handler = def.handler;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
