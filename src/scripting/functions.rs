@@ -188,7 +188,7 @@ fn parse_metadata(code: &[u8]) -> Result<(String, usize), String> {
         Some(p) if !p.is_empty() => p,
         _ => return Err("ERR Invalid library metadata".into()),
     };
-    let engine = parts[0][2..].to_vec();
+    let engine = parts[0].get(2..).unwrap_or_default().to_vec();
     let mut name: Option<Vec<u8>> = None;
     for p in &parts[1..] {
         if p.len() >= 5 && p[..5].eq_ignore_ascii_case(b"name=") {

@@ -576,17 +576,36 @@ fn run_script(
         }
     };
     let threshold = srv.config.busy_reply_threshold;
-    let outcome = lend_server(srv, || {
-        if is_function {
-            lua::call_function(&lua_state, sha, &keys, &args, threshold)
-        } else {
-            lua::call_script(&lua_state, sha, &keys, &args, threshold)
+    // A panic inside a callback must not leave the interpreter moved out
+    // of the server or a script marked as running: catch it here, put
+    // everything back, then let call() turn it into an error reply.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lend_server(srv, || {
+            if is_function {
+                lua::call_function(&lua_state, sha, &keys, &args, threshold)
+            } else {
+                lua::call_script(&lua_state, sha, &keys, &args, threshold)
+            }
+        })
+    }));
+    let panic = match { outcome } {
+        Ok(outcome) => {
+            let script_resp = srv.scripting.run.as_ref().map_or(2, |r| r.resp);
+            reply_outcome(ctx, sha, script_resp, outcome);
+            lua::after_script(&lua_state);
+            None
         }
-    });
-    let script_resp = srv.scripting.run.as_ref().map_or(2, |r| r.resp);
-    reply_outcome(ctx, sha, script_resp, outcome);
-    lua::after_script(&lua_state);
+        Err(p) => {
+            lua_state.remove_hook();
+            Some(p)
+        }
+    };
     srv.scripting.lua = Some(lua_state);
+    if let Some(p) = panic {
+        srv.scripting.run = None;
+        srv.in_exec = outer_exec;
+        std::panic::resume_unwind(p);
+    }
     let run = srv.scripting.run.take();
     if let Some(run) = &run {
         if run.timed_out {

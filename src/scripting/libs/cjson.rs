@@ -49,6 +49,10 @@ impl Default for Config {
 
 type Cfg = Rc<RefCell<Config>>;
 
+/// Nesting the encoder and decoder accept whatever `*_max_depth` says: they
+/// recurse on the server's stack, which must never overflow.
+const HARD_MAX_DEPTH: i64 = 3000;
+
 fn null_value<'lua>() -> Value<'lua> {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
@@ -93,7 +97,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                 s: &s,
                 pos: 0,
                 depth: 0,
-                max_depth: cfg.decode_max_depth,
+                max_depth: cfg.decode_max_depth.min(HARD_MAX_DEPTH),
             };
             if s.len() >= 2 && (s[0] == 0 || s[1] == 0) {
                 return Err(lua_error(lua, "JSON parser does not support UTF-16 or UTF-32"));
@@ -277,7 +281,7 @@ fn encode_value(lua: &Lua, cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Table(t) => {
             let depth = depth + 1;
-            if depth > cfg.encode_max_depth {
+            if depth > cfg.encode_max_depth.min(HARD_MAX_DEPTH) {
                 return Err(lua_error(
                     lua,
                     &format!("Cannot serialise, excessive nesting ({})", depth),

@@ -14,6 +14,10 @@ use crate::scripting::lua::lua_error;
 
 const MAX_NESTING: usize = 16;
 
+/// Deepest nesting `unpack` follows (it recurses on the server's stack);
+/// deeper input is reported as bad data.
+const MAX_DECODE_DEPTH: usize = 3000;
+
 pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
     let t = lua.create_table()?;
     t.raw_set(
@@ -180,7 +184,7 @@ fn unpack_n<'lua>(lua: &'lua Lua, s: &[u8], limit: usize, offset: i64) -> mlua::
     let mut pos = offset as usize;
     let mut vals = Vec::new();
     while pos < s.len() && (limit == 0 || vals.len() < limit) {
-        let mut d = Decoder { s, pos };
+        let mut d = Decoder { s, pos, depth: 0 };
         let v = d.value(lua).map_err(|e| match e {
             DecErr::Lua(e) => e,
             DecErr::Eof => lua_error(lua, "Missing bytes in input."),
@@ -208,6 +212,7 @@ impl From<mlua::Error> for DecErr {
 struct Decoder<'a> {
     s: &'a [u8],
     pos: usize,
+    depth: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -284,15 +289,24 @@ impl<'a> Decoder<'a> {
     }
 
     fn array<'lua>(&mut self, lua: &'lua Lua, n: usize) -> Result<Value<'lua>, DecErr> {
+        self.depth += 1;
+        if self.depth > MAX_DECODE_DEPTH {
+            return Err(DecErr::Bad);
+        }
         let t = lua.create_table_with_capacity(n.min(4096), 0)?;
         for i in 1..=n {
             let v = self.value(lua)?;
             t.raw_set(i, v)?;
         }
+        self.depth -= 1;
         Ok(Value::Table(t))
     }
 
     fn map<'lua>(&mut self, lua: &'lua Lua, n: usize) -> Result<Value<'lua>, DecErr> {
+        self.depth += 1;
+        if self.depth > MAX_DECODE_DEPTH {
+            return Err(DecErr::Bad);
+        }
         let t = lua.create_table()?;
         for _ in 0..n {
             let k = self.value(lua)?;
@@ -301,6 +315,7 @@ impl<'a> Decoder<'a> {
                 t.raw_set(k, v)?;
             }
         }
+        self.depth -= 1;
         Ok(Value::Table(t))
     }
 }

@@ -231,7 +231,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                     }
                     _ => item_size(&item),
                 };
-                if pos + size > data.len() {
+                if pos.checked_add(size).map_or(true, |end| end > data.len()) {
                     return Err(lua_error(lua, "bad argument #2 to 'unpack' (data string too short)"));
                 }
                 let chunk = &data[pos..pos + size];
@@ -287,7 +287,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                 if matches!(item, Item::Zstr) {
                     return Err(lua_error(lua, "options 'c0' - 's' have undefined sizes"));
                 }
-                pos += align_pad(&item, pos, fmt.align) + item_size(&item);
+                pos = pos.saturating_add(align_pad(&item, pos, fmt.align) + item_size(&item));
             }
             Ok(pos as i64)
         })?,
