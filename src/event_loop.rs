@@ -527,11 +527,7 @@ pub fn serve_while_blocked(srv: &mut Server) {
         .collect();
     for cid in ids {
         let mut got = false;
-        loop {
-            let c = match srv.clients.get_mut(cid) {
-                Some(c) => c,
-                None => break,
-            };
+        while let Some(c) = srv.clients.get_mut(cid) {
             // A huge argument in flight keeps its own buffer: leave it to
             // the main loop.
             if c.parser.big_arg_space().is_some() {

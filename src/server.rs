@@ -1307,4 +1307,47 @@ mod tests {
         assert_eq!(srv.stats.total_error_replies, 2);
         assert_eq!(srv.stats.errors.get("ERR"), Some(&2));
     }
+
+    #[test]
+    fn scripts_propagate_their_effects_not_the_eval() {
+        let (mut srv, cid, log) = setup();
+        let r = run(
+            &mut srv,
+            cid,
+            "EVAL \"redis.call('set','a','1'); redis.call('get','a'); return redis.call('incr','a')\" 0",
+        );
+        assert_eq!(r, b":2\r\n");
+        run(&mut srv, cid, "EVAL \"return redis.call('set','b','2')\" 0");
+        run(&mut srv, cid, "EVAL \"return redis.call('get','b')\" 0");
+        run(&mut srv, cid, "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('set','c','3')\" 0");
+        let names: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
+        assert_eq!(names, vec!["MULTI", "set a 1", "incr a", "EXEC", "set b 2"]);
+    }
+
+    #[test]
+    fn select_inside_a_script_stays_in_the_script() {
+        let (mut srv, cid, log) = setup();
+        run(&mut srv, cid, "EVAL \"redis.call('select','5'); redis.call('set','k','v')\" 0");
+        assert_eq!(srv.clients[cid].db, 0);
+        assert!(srv.dbs[5].dict.len() == 1 && srv.dbs[0].dict.len() == 0);
+        assert_eq!(log.borrow()[0].0, 5);
+    }
+
+    #[test]
+    fn script_errors_and_stats() {
+        let (mut srv, cid, _) = setup();
+        assert_eq!(
+            run(&mut srv, cid, "EVAL \"return 1\" -1"),
+            b"-ERR Number of keys can't be negative\r\n"
+        );
+        let r = run(&mut srv, cid, "EVAL \"return redis.call('nosuch')\" 0");
+        assert!(r.starts_with(b"-ERR Unknown Redis command called from script script: "));
+        let r = run(&mut srv, cid, "EVAL_RO \"return redis.call('set','x','y')\" 0");
+        assert!(r.starts_with(b"-ERR Write commands are not allowed from read-only scripts."));
+        run(&mut srv, cid, "EVAL \"return redis.call('incr','n')\" 0");
+        let incr = srv.commands.find(b"incr").unwrap();
+        assert_eq!(srv.commands.entries[incr].stats.calls, 1);
+        // The script client never shows up as a connection.
+        assert_eq!(srv.clients.iter().filter(|(_, c)| !c.flags.script).count(), 1);
+    }
 }

@@ -246,3 +246,32 @@ fn select_inside_a_script_is_local() {
     p.same(&["GET", "sel"]);
     p.same(&["SELECT", "0"]);
 }
+
+#[test]
+fn functions_load_and_call() {
+    let mut p = pair_or_skip!();
+    p.same(&["FUNCTION", "FLUSH"]);
+    let lib = "#!lua name=mylib\nredis.register_function('f1', function(KEYS, ARGV) return {KEYS[1], ARGV[1], redis.call('incr', KEYS[1])} end)\nredis.register_function{function_name='ro', callback=function() return redis.call('set', 'x', 'y') end, flags={'no-writes'}}";
+    p.same(&["FUNCTION", "LOAD", lib]);
+    p.same(&["FUNCTION", "LOAD", lib]);
+    p.same(&["FUNCTION", "LOAD", "REPLACE", lib]);
+    p.same(&["FCALL", "f1", "1", "k", "a"]);
+    p.same(&["FCALL", "f1", "2", "k"]);
+    p.same(&["FCALL", "f1", "-1"]);
+    p.same(&["FCALL", "f1", "x"]);
+    p.same(&["FCALL", "nosuch", "0"]);
+    p.same(&["FCALL", "ro", "0"]);
+    p.same(&["FCALL_RO", "ro", "0"]);
+    p.same(&["FCALL_RO", "f1", "1", "k"]);
+    p.same(&["FUNCTION", "LOAD", "return 1"]);
+    p.same(&["FUNCTION", "LOAD", "#!lua\nreturn 1"]);
+    p.same(&["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"]);
+    p.same(&["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('bad name', function() end)"]);
+    p.same(&["FUNCTION", "LOAD", "#!js name=x\n"]);
+    p.same(&["FUNCTION", "LOAD", "#!lua name=x foo=bar\n"]);
+    p.same(&["FUNCTION", "LOAD", "#!lua name=x\nreturn 'x"]);
+    p.same(&["FUNCTION", "LIST", "WITHCODE"]);
+    p.same(&["FUNCTION", "DELETE", "mylib"]);
+    p.same(&["FUNCTION", "DELETE", "mylib"]);
+    p.same(&["FUNCTION", "KILL"]);
+}

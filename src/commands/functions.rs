@@ -130,7 +130,7 @@ pub fn function_list_command(srv: &mut Server, ctx: &mut Ctx) {
         .filter(|(name, _)| {
             pattern
                 .as_ref()
-                .map_or(true, |p| crate::util::glob::string_match(p, name.as_bytes(), false))
+                .is_none_or(|p| crate::util::glob::string_match(p, name.as_bytes(), false))
         })
         .collect();
     ctx.out.array_len(libs.len());
@@ -161,7 +161,7 @@ pub fn function_list_command(srv: &mut Server, ctx: &mut Ctx) {
                 .collect();
             ctx.out.set_len(names.len());
             for n in names {
-                ctx.out.bulk(n.as_bytes());
+                ctx.out.status(n);
             }
         }
         if with_code {

@@ -310,7 +310,9 @@ fn to_reply(out: &mut ReplyBuf, v: &Value, script_resp: u8, depth: usize) {
 /// saturate (on x86-64 the cast yields LLONG_MIN for them, which is what
 /// Redis replies).
 fn double_to_ll(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_807e18 || d < -9.223_372_036_854_775_808e18 {
+    // ±2^63: the range of i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if d.is_nan() || !(-LIMIT..LIMIT).contains(&d) {
         i64::MIN
     } else {
         d as i64

@@ -149,7 +149,8 @@ pub fn register_function_api<'lua>(lua: &'lua Lua, args: MultiValue<'lua>) -> Re
             (name, cb, 0, None)
         };
     if !valid_name(&name) {
-        return raise_err(lua, "Function names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+        // Redis 7.0 says "Library names" here too.
+        return raise_err(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
     }
     let name = String::from_utf8_lossy(&name).into_owned();
     let dup = LOADING.with(|l| {

@@ -588,18 +588,8 @@ fn run_script(
             }
         })
     }));
-    let panic = match { outcome } {
-        Ok(outcome) => {
-            let script_resp = srv.scripting.run.as_ref().map_or(2, |r| r.resp);
-            reply_outcome(ctx, sha, script_resp, outcome);
-            lua::after_script(&lua_state);
-            None
-        }
-        Err(p) => {
-            lua_state.remove_hook();
-            Some(p)
-        }
-    };
+    let script_resp = srv.scripting.run.as_ref().map_or(2, |r| r.resp);
+    let panic = finish_run(ctx, sha, script_resp, &lua_state, outcome);
     srv.scripting.lua = Some(lua_state);
     if let Some(p) = panic {
         srv.scripting.run = None;
@@ -625,6 +615,27 @@ fn run_script(
                 srv.propagate(*db, argv);
             }
             srv.propagate(first_db, &[b"EXEC".to_vec()]);
+        }
+    }
+}
+
+/// The reply of a run that returned, or the panic of one that did not.
+fn finish_run(
+    ctx: &mut Ctx,
+    sha: &str,
+    script_resp: u8,
+    lua_state: &mlua::Lua,
+    outcome: std::thread::Result<mlua::Result<lua::Outcome>>,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    match outcome {
+        Ok(outcome) => {
+            reply_outcome(ctx, sha, script_resp, outcome);
+            lua::after_script(lua_state);
+            None
+        }
+        Err(p) => {
+            lua_state.remove_hook();
+            Some(p)
         }
     }
 }

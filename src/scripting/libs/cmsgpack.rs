@@ -114,7 +114,9 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
         Value::Integer(i) => encode_int(*i, out),
         Value::Number(n) => {
             let n = *n;
-            if n.fract() == 0.0 && n >= -9.223_372_036_854_775_808e18 && n < 9.223_372_036_854_775_807e18 {
+            // ±2^63: integral values that fit an i64.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n) {
                 encode_int(n as i64, out);
             } else if (n as f32) as f64 == n || n.is_nan() {
                 out.push(0xca);

@@ -153,7 +153,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
             let mut argi = 1;
             while let Some(item) = next_item(lua, &mut fmt)? {
                 let pad = align_pad(&item, out.len(), fmt.align);
-                out.extend(std::iter::repeat(0).take(pad));
+                out.extend(std::iter::repeat_n(0, pad));
                 match item {
                     Item::Int { size, .. } => {
                         let v = arg_num(lua, &args, argi)? as i64 as u64;
@@ -231,7 +231,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                     }
                     _ => item_size(&item),
                 };
-                if pos.checked_add(size).map_or(true, |end| end > data.len()) {
+                if pos.checked_add(size).is_none_or(|end| end > data.len()) {
                     return Err(lua_error(lua, "bad argument #2 to 'unpack' (data string too short)"));
                 }
                 let chunk = &data[pos..pos + size];
