@@ -1329,7 +1329,7 @@ mod tests {
         let (mut srv, cid, log) = setup();
         run(&mut srv, cid, "EVAL \"redis.call('select','5'); redis.call('set','k','v')\" 0");
         assert_eq!(srv.clients[cid].db, 0);
-        assert!(srv.dbs[5].dict.len() == 1 && srv.dbs[0].dict.len() == 0);
+        assert!(srv.dbs[5].dict.len() == 1 && srv.dbs[0].dict.is_empty());
         assert_eq!(log.borrow()[0].0, 5);
     }
 

@@ -143,7 +143,7 @@ pub fn function_list_command(srv: &mut Server, ctx: &mut Ctx) {
         ctx.out.bulk(b"functions");
         ctx.out.array_len(lib.functions.len());
         for f in &lib.functions {
-            let info = fs.functions.get(f);
+            let info = fs.functions.get(&f.to_ascii_lowercase());
             ctx.out.map_len(3);
             ctx.out.bulk(b"name");
             ctx.out.bulk(f.as_bytes());

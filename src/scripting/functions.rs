@@ -26,6 +26,8 @@ use crate::server::Server;
 /// One registered function.
 #[derive(Clone)]
 pub struct FunctionInfo {
+    /// The name as registered (lookups are case-insensitive, as in Redis).
+    pub name: String,
     pub library: String,
     pub flags: u32,
     pub description: Option<Vec<u8>>,
@@ -156,7 +158,7 @@ pub fn register_function_api<'lua>(lua: &'lua Lua, args: MultiValue<'lua>) -> Re
     let dup = LOADING.with(|l| {
         l.borrow()
             .as_ref()
-            .is_some_and(|v| v.iter().any(|s| s.name == name))
+            .is_some_and(|v| v.iter().any(|s| s.name.eq_ignore_ascii_case(&name)))
     });
     if dup {
         return raise_err(lua, "Function already exists in the library");
@@ -232,7 +234,7 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
         return Err("ERR No functions registered".into());
     }
     for s in &staged {
-        if let Some(f) = functions.functions.get(&s.name) {
+        if let Some(f) = functions.functions.get(&s.name.to_ascii_lowercase()) {
             if f.library != name {
                 return Err(format!("ERR Function {} already exists", s.name));
             }
@@ -241,8 +243,9 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
     // Commit: drop the old version of the library, install the new one.
     if let Some(old) = functions.libraries.remove(&name) {
         for f in old.functions {
-            functions.functions.remove(&f);
-            let _ = lua.unset_named_registry_value(&format!("fn_{}", f));
+            let key = f.to_ascii_lowercase();
+            functions.functions.remove(&key);
+            let _ = lua.unset_named_registry_value(&format!("fn_{}", key));
         }
     }
     let staging: Table = lua
@@ -253,11 +256,13 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
         let cb: Function = staging
             .raw_get(s.name.as_str())
             .map_err(|e| format!("ERR {}", e))?;
-        lua.set_named_registry_value(&format!("fn_{}", s.name), cb)
+        let key = s.name.to_ascii_lowercase();
+        lua.set_named_registry_value(&format!("fn_{}", key), cb)
             .map_err(|e| format!("ERR {}", e))?;
         functions.functions.insert(
-            s.name.clone(),
+            key,
             FunctionInfo {
+                name: s.name.clone(),
                 library: name.clone(),
                 flags: s.flags,
                 description: s.description,
@@ -333,9 +338,10 @@ pub fn delete(srv: &mut Server, name: &[u8]) -> Result<(), String> {
         .remove(&name)
         .ok_or_else(|| "ERR Library not found".to_string())?;
     for f in lib.functions {
-        functions.functions.remove(&f);
+        let key = f.to_ascii_lowercase();
+        functions.functions.remove(&key);
         if let Some(lua) = lua.as_ref() {
-            let _ = lua.unset_named_registry_value(&format!("fn_{}", f));
+            let _ = lua.unset_named_registry_value(&format!("fn_{}", key));
         }
     }
     Ok(())

@@ -213,16 +213,37 @@ local function run(f)
   return orig_xpcall(f, err_handler)
 end
 
--- Functions (FUNCTION LOAD / FCALL) see the same globals, and a `redis`
--- table that also has register_function.
-local fredis = {}
-for k, v in next, redis do fredis[k] = v end
-fredis.register_function = api.register_function
-fredis = protect(fredis)
+-- Functions (FUNCTION LOAD / FCALL). While a library's code runs at load
+-- time its globals are only `redis` with register_function, log and the
+-- version fields; afterwards its functions see the ordinary globals.
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local load_redis = {
+  register_function = api.register_function,
+  log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = api.version,
+  REDIS_VERSION_NUM = api.version_num,
+}
+local load_redis_proxy = orig_setmetatable({}, {
+  __index = function(t, k)
+    local v = rawget(load_redis, k)
+    if v == nil then return nonexistent(t, k) end
+    return v
+  end,
+  __newindex = ro_error,
+  __metatable = ro_empty,
+})
+readonly[load_redis_proxy] = true
+local loading = false
 local fenv = {}
 orig_setmetatable(fenv, {
   __index = function(_, k)
-    if k == 'redis' then return fredis end
+    if loading then
+      if k == 'redis' then return load_redis_proxy end
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
     local v = rawget(G, k)
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
@@ -240,7 +261,10 @@ end
 
 -- Running a library's code at FUNCTION LOAD: errors come back as tables.
 local function run_load(f)
-  return orig_xpcall(f, err_handler)
+  loading = true
+  local r = pack(orig_xpcall(f, err_handler))
+  loading = false
+  return unpack(r, 1, r.n)
 end
 
 return env, run, fenv, run_function, run_load
@@ -375,7 +399,7 @@ pub fn call_function<'lua>(
     args: &[Vec<u8>],
     busy_threshold_ms: u64,
 ) -> mlua::Result<Outcome<'lua>> {
-    call_generic(lua, &format!("fn_{}", name), true, keys, args, busy_threshold_ms)
+    call_generic(lua, &format!("fn_{}", name.to_ascii_lowercase()), true, keys, args, busy_threshold_ms)
 }
 
 fn call_generic<'lua>(

@@ -306,7 +306,7 @@ pub fn fcall_command_flags(srv: &Server, argv: &[Vec<u8>], cmd_flags: u32) -> u3
         srv.scripting
             .functions
             .functions
-            .get(String::from_utf8_lossy(n).as_ref())
+            .get(&String::from_utf8_lossy(n).to_ascii_lowercase())
     }) {
         Some(f) => f.flags,
         None => return cmd_flags,
@@ -476,9 +476,9 @@ pub fn fcall_generic(srv: &mut Server, ctx: &mut Ctx, ro: bool) {
         srv.feed_monitors(ctx.cid, ctx.db, &ctx.argv, &[], t);
     }
     ctx.prevent_propagation = true;
-    let name = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-    let flags = match srv.scripting.functions.functions.get(&name) {
-        Some(f) => f.flags,
+    let key = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let (name, flags) = match srv.scripting.functions.functions.get(&key) {
+        Some(f) => (f.name.clone(), f.flags),
         None => {
             ctx.out.error("ERR Function not found");
             return;
