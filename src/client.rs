@@ -35,6 +35,9 @@ pub struct ClientFlags {
     pub local: bool,
     /// A WATCHed key changed: the next EXEC fails (CLIENT_DIRTY_CAS).
     pub dirty_cas: bool,
+    /// The connection-less client scripts run their commands with
+    /// (CLIENT_SCRIPT); hidden from CLIENT LIST and client counts.
+    pub script: bool,
 }
 
 pub struct Client {

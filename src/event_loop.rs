@@ -178,58 +178,7 @@ impl EventLoop {
     }
 
     fn accept(&mut self, srv: &mut Server, idx: usize) {
-        loop {
-            let accepted = match srv.listeners.get(idx) {
-                Some(l) => l.accept(),
-                None => return,
-            };
-            let (sock, _addr) = match accepted {
-                Ok(s) => s,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::warn!("Accepting client connection: {}", e);
-                    return;
-                }
-            };
-            let _ = sock.set_nodelay(true);
-            let now = now_ms();
-            let client = Client::new(0, Some(sock), now);
-            if srv.clients.len() >= srv.config.maxclients as usize {
-                srv.stats.rejected_conn += 1;
-                if let Some(mut s) = client.sock {
-                    use std::io::Write;
-                    let _ = s.write(b"-ERR max number of clients reached\r\n");
-                }
-                continue;
-            }
-            if srv.config.protected_mode && !client.flags.local && srv.config.requirepass.is_none()
-            {
-                if let Some(mut s) = client.sock {
-                    use std::io::Write;
-                    let _ = s.write(PROTECTED_MODE_ERROR.as_bytes());
-                }
-                srv.stats.rejected_conn += 1;
-                continue;
-            }
-            log::debug!("Accepted {}", client.addr);
-            let cid = srv.add_client(client);
-            if let Some(c) = srv.clients.get_mut(cid) {
-                if srv.config.requirepass.is_none() {
-                    c.flags.authenticated = true;
-                }
-                if let Some(s) = c.sock.as_mut() {
-                    if let Err(e) = self
-                        .poll
-                        .registry()
-                        .register(s, Token(cid), Interest::READABLE)
-                    {
-                        log::warn!("register client: {}", e);
-                        srv.close_client_async(cid);
-                    }
-                }
-            }
-        }
+        accept_clients(srv, self.poll.registry(), idx);
     }
 
     /// Read until the socket would block, running requests after each read
@@ -542,3 +491,152 @@ fn is_unavailable(e: &io::Error) -> bool {
 }
 
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Serve the network from inside a long-running script (Redis's
+/// `processEventsWhileBlocked`, called from the Lua hook once the script
+/// passed `busy-reply-threshold`).
+///
+/// The poller belongs to the loop that is, at this moment, deep in the
+/// call stack running the script, so this pass does not poll: it tries a
+/// non-blocking read on every client socket (until `WouldBlock`, which is
+/// all edge-triggered readiness requires; the events the poller queues
+/// meanwhile later turn into harmless empty reads), runs what arrived
+/// through the normal `process_input` — where `process_command` answers
+/// `-BUSY` to everything not flagged `allow-busy` — and writes replies
+/// directly. The client running the script is protected: it is never read
+/// from here, so its pipelined commands wait for the script to end.
+/// New connections are accepted and served the same way.
+pub fn serve_while_blocked(srv: &mut Server) {
+    if let Some(registry) = srv.registry.take() {
+        for idx in 0..srv.listeners.len() {
+            accept_clients(srv, &registry, idx);
+        }
+        srv.registry = Some(registry);
+    }
+    let protected = srv.scripting.run.as_ref().map(|r| r.caller);
+    let ids: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter(|(cid, c)| {
+            c.sock.is_some()
+                && Some(*cid) != protected
+                && !c.flags.close_asap
+                && !c.flags.close_after_reply
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for cid in ids {
+        let mut got = false;
+        while let Some(c) = srv.clients.get_mut(cid) {
+            // A huge argument in flight keeps its own buffer: leave it to
+            // the main loop.
+            if c.parser.big_arg_space().is_some() {
+                break;
+            }
+            let sock = match c.sock.as_mut() {
+                Some(s) => s,
+                None => break,
+            };
+            let space = c.qb.spare(IOBUF_LEN);
+            match sock.read(space) {
+                Ok(0) => {
+                    srv.close_client_async(cid);
+                    break;
+                }
+                Ok(n) => {
+                    c.qb.commit(n);
+                    srv.stats.net_input_bytes += n as u64;
+                    srv.stats.io_reads_processed += 1;
+                    got = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    srv.close_client_async(cid);
+                    break;
+                }
+            }
+        }
+        if got {
+            srv.process_input(cid);
+        }
+    }
+    // Write what is ready; what would block stays queued for the main loop.
+    let pending = std::mem::take(&mut srv.clients_pending_write);
+    for cid in pending {
+        let c = match srv.clients.get_mut(cid) {
+            Some(c) => c,
+            None => continue,
+        };
+        if let (Some(sock), false) = (c.sock.as_mut(), c.flags.close_asap) {
+            match c.reply.write_to(sock, usize::MAX) {
+                Ok(n) => srv.stats.net_output_bytes += n as u64,
+                Err(_) => {
+                    srv.close_client_async(cid);
+                    continue;
+                }
+            }
+        }
+        let c = &mut srv.clients[cid];
+        if c.reply.is_empty() && !c.flags.write_registered {
+            c.flags.pending_write = false;
+        } else {
+            srv.clients_pending_write.push(cid);
+        }
+    }
+}
+
+/// Accept every pending connection on listener `idx` and register it
+/// (Redis's `acceptTcpHandler`).
+fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
+    loop {
+        let accepted = match srv.listeners.get(idx) {
+            Some(l) => l.accept(),
+            None => return,
+        };
+        let (sock, _addr) = match accepted {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::warn!("Accepting client connection: {}", e);
+                return;
+            }
+        };
+        let _ = sock.set_nodelay(true);
+        let now = now_ms();
+        let client = Client::new(0, Some(sock), now);
+        if srv.clients.len() - usize::from(srv.scripting.client.is_some()) >= srv.config.maxclients as usize {
+            srv.stats.rejected_conn += 1;
+            if let Some(mut s) = client.sock {
+                use std::io::Write;
+                let _ = s.write(b"-ERR max number of clients reached\r\n");
+            }
+            continue;
+        }
+        if srv.config.protected_mode && !client.flags.local && srv.config.requirepass.is_none()
+        {
+            if let Some(mut s) = client.sock {
+                use std::io::Write;
+                let _ = s.write(PROTECTED_MODE_ERROR.as_bytes());
+            }
+            srv.stats.rejected_conn += 1;
+            continue;
+        }
+        log::debug!("Accepted {}", client.addr);
+        let cid = srv.add_client(client);
+        if let Some(c) = srv.clients.get_mut(cid) {
+            if srv.config.requirepass.is_none() {
+                c.flags.authenticated = true;
+            }
+            if let Some(s) = c.sock.as_mut() {
+                if let Err(e) = registry.register(s, Token(cid), Interest::READABLE)
+                {
+                    log::warn!("register client: {}", e);
+                    srv.close_client_async(cid);
+                }
+            }
+        }
+    }
+}
+

@@ -37,8 +37,9 @@
 //! | [`blocked`] | blocking commands: parked clients, ready keys, timeouts | `blocked.c`, `timeout.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
+//! | [`scripting`] | Lua scripting: EVAL, the `redis` API, RESP<->Lua, sandbox, cjson/cmsgpack/bit/struct | `eval.c`, `script.c`, `script_lua.c` |
 //! | [`slowlog`] | SLOWLOG: commands slower than a threshold | `slowlog.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double, LZF | `util.c`, `lzf_c.c`, `lzf_d.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, SHA1 | `util.c`, `lzf_c.c`, `lzf_d.c`, `sha1.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -61,6 +62,7 @@ pub mod expire;
 pub mod multi;
 pub mod pubsub;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod tracking;

@@ -78,6 +78,13 @@ pub struct Ctx {
     /// An argument moved out by [`Ctx::take_arg`]: its position and full
     /// length (argv keeps only its first bytes).
     pub trimmed_arg: Option<(usize, usize)>,
+    /// Never propagate this command itself (EVAL: its effects are
+    /// propagated instead; Redis's `preventCommandPropagation`).
+    pub prevent_propagation: bool,
+    /// The reply is an error that was already counted where it arose (a
+    /// script relaying a command's error): count this command as failed
+    /// without counting the error again.
+    pub failed_uncounted: bool,
 }
 
 impl Ctx {
@@ -94,6 +101,8 @@ impl Ctx {
             redact: Vec::new(),
             original_argv: None,
             trimmed_arg: None,
+            prevent_propagation: false,
+            failed_uncounted: false,
         }
     }
 
@@ -266,6 +275,8 @@ pub struct Server {
     /// A blocked client's command is being executed again.
     pub reprocessing: bool,
     serving_ready: bool,
+    /// Lua scripting: the interpreter, the script cache, the running script.
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// An active CLIENT PAUSE.
@@ -331,6 +342,7 @@ impl Server {
             blocking: Default::default(),
             reprocessing: false,
             serving_ready: false,
+            scripting: crate::scripting::Scripting::new(),
         }
     }
 
@@ -401,7 +413,7 @@ impl Server {
         self.clock_us = now_us();
         // A command held back by CLIENT PAUSE runs first, in order.
         if let Some(argv) = self.clients.get_mut(cid).and_then(|c| c.held.take()) {
-            if self.must_hold(&argv) {
+            if self.must_hold(cid, &argv) {
                 self.clients[cid].held = Some(argv);
                 return;
             }
@@ -428,7 +440,7 @@ impl Server {
                     if argv.is_empty() {
                         continue;
                     }
-                    if self.must_hold(&argv) {
+                    if self.must_hold(cid, &argv) {
                         self.clients[cid].held = Some(argv);
                         break;
                     }
@@ -511,7 +523,7 @@ impl Server {
 
     /// Whether CLIENT PAUSE holds this command back (Redis postpones paused
     /// clients' commands until the pause ends).
-    fn must_hold(&self, argv: &[Vec<u8>]) -> bool {
+    fn must_hold(&self, cid: usize, argv: &[Vec<u8>]) -> bool {
         let p = match self.pause {
             Some(p) => p,
             None => return false,
@@ -519,12 +531,32 @@ impl Server {
         if !p.writes_only {
             return true;
         }
+        const W: u32 = table::WRITE | table::MAY_REPLICATE;
         match self.commands.lookup(argv) {
-            Ok(id) => {
-                let f = self.commands.entries[id].def.flags;
-                f & (table::WRITE | table::MAY_REPLICATE) != 0
-            }
+            // Rejected anyway (Redis checks arity before pausing): answer now.
+            Ok(id) if self.commands.check_arity(id, argv.len()).is_err() => false,
+            // EXEC is judged by what it would run.
+            Ok(id) if self.commands.entries[id].def.name == "exec" => self
+                .clients
+                .get(cid)
+                .and_then(|c| c.multi.as_ref())
+                .is_some_and(|m| m.commands.iter().any(|(q, a)| self.command_flags(*q, a) & W != 0)),
+            Ok(id) => self.command_flags(id, argv) & W != 0,
             Err(_) => false,
+        }
+    }
+
+    /// The flags a call really has (Redis's `getCommandFlags`): the table's,
+    /// except for scripts, whose shebang flags decide `write`/`denyoom`.
+    pub fn command_flags(&self, id: CmdId, argv: &[Vec<u8>]) -> u32 {
+        let def = self.commands.entries[id].def;
+        match def.name {
+            "eval" | "eval_ro" => crate::scripting::eval_command_flags(self, argv, def.flags, false),
+            "evalsha" | "evalsha_ro" => {
+                crate::scripting::eval_command_flags(self, argv, def.flags, true)
+            }
+            "fcall" | "fcall_ro" => crate::scripting::fcall_command_flags(self, argv, def.flags),
+            _ => def.flags,
         }
     }
 
@@ -671,7 +703,7 @@ impl Server {
         self.config.maxmemory == 0 || !(p.is_lru() || p.is_lfu())
     }
 
-    fn count_errors(&mut self, errs: Vec<String>) {
+    pub(crate) fn count_errors(&mut self, errs: Vec<String>) {
         for code in errs {
             self.stats.total_error_replies += 1;
             *self.stats.errors.entry(code).or_insert(0) += 1;
@@ -784,10 +816,10 @@ impl Server {
                 self.clients[cid].multi.as_ref().is_some_and(|m| {
                     m.commands
                         .iter()
-                        .any(|(q, _)| self.commands.entries[*q].def.flags & table::DENYOOM != 0)
+                        .any(|(q, a)| self.command_flags(*q, a) & table::DENYOOM != 0)
                 })
             } else {
-                def.flags & table::DENYOOM != 0
+                self.command_flags(id, &argv) & table::DENYOOM != 0
             };
             if denyoom {
                 self.reject(
@@ -823,6 +855,11 @@ impl Server {
                 self.reject(cid, Some(id), &msg, &argv);
                 return;
             }
+        }
+        if self.busy_script_rejects(cid, def.flags, &argv) {
+            let msg = self.busy_error();
+            self.reject(cid, Some(id), msg, &argv);
+            return;
         }
         if crate::multi::in_multi(self, cid)
             && !matches!(
@@ -875,20 +912,29 @@ impl Server {
         // Client-side caching: a tracking client's read-only command
         // remembers the keys it reads (computed before the handler, which
         // may consume its arguments).
+        // A command run by a script acts for the script's caller (Redis's
+        // `server.script_caller`) as far as tracking is concerned.
+        let tracker = self.tracking_client(cid);
         let track_keys = {
-            let tr = &self.clients[cid].tracking;
+            let tr = &self.clients[tracker].tracking;
             if tr.on
                 && !tr.bcast
                 && def.flags & table::READONLY != 0
                 && def.flags & table::PUBSUB == 0
             {
-                let idx = self.commands.key_indexes(id, argv.len());
-                Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
+                if tracker != cid {
+                    // A read inside a script tracks the keys the script
+                    // declared (Redis remembers the caller's EVAL keys).
+                    self.scripting.run.as_ref().map(|r| r.keys.clone())
+                } else {
+                    let idx = self.commands.key_indexes(id, argv.len());
+                    Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
+                }
             } else {
                 None
             }
         };
-        let prev_current = self.tracking.current.replace(cid);
+        let prev_current = self.tracking.current.replace(tracker);
         self.call_depth += 1;
         let mut ctx = Ctx::new(argv, out, cid, db, id);
         let dirty_before = self.dirty;
@@ -896,7 +942,12 @@ impl Server {
         // this batch is the start of this one (refreshed per batch in
         // `process_input`).
         let start_us = self.clock_us;
-        self.cmd_time_ms = start_us / 1000;
+        // A script's commands all see the time the script started (Redis's
+        // scriptTimeSnapshot), so a key cannot expire half-way through it.
+        self.cmd_time_ms = match (&self.scripting.run, self.scripting.client) {
+            (Some(run), Some(sc)) if sc == cid => run.snapshot_ms,
+            _ => start_us / 1000,
+        };
         let errors_before = ctx.out.errors.len();
         let handler = def.handler;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -913,14 +964,14 @@ impl Server {
         self.call_depth -= 1;
         self.tracking.current = prev_current;
         if let Some(keys) = track_keys {
-            if self.clients.contains(cid) {
-                crate::tracking::remember_keys(self, cid, &keys);
+            if self.clients.contains(tracker) {
+                crate::tracking::remember_keys(self, tracker, &keys);
             }
         }
         let end_us = now_us();
         self.clock_us = end_us;
         let usec = (end_us - start_us).max(0) as u64;
-        let failed = ctx.out.errors.len() > errors_before;
+        let failed = ctx.out.errors.len() > errors_before || ctx.failed_uncounted;
         // A command that blocked is counted when it is finally served
         // (Redis counts blocked commands on unblock).
         let blocked_now = self.clients.get(cid).is_some_and(|c| c.blocked.is_some());
@@ -952,7 +1003,7 @@ impl Server {
             let db_now = self.clients.get(cid).map_or(ctx.db, |_| ctx.db);
             self.feed_monitors(cid, db_now, orig, &ctx.redact, start_us);
         }
-        if let (true, Some(orig)) = (want_prop, orig) {
+        if let (true, Some(orig)) = (want_prop && !ctx.prevent_propagation, orig) {
             if self.dirty > dirty_before || ctx.force_propagate {
                 match ctx.rewrite.take() {
                     Some(list) => {
@@ -1007,6 +1058,15 @@ impl Server {
         }
     }
 
+    /// The client a command's key reads and writes are attributed to for
+    /// client-side caching: the script's caller for the script client.
+    fn tracking_client(&self, cid: usize) -> usize {
+        match (&self.scripting.run, self.scripting.client) {
+            (Some(run), Some(sc)) if sc == cid && self.clients.contains(run.caller) => run.caller,
+            _ => cid,
+        }
+    }
+
     /// Show an executed command to MONITOR clients (Redis's
     /// `replicationFeedMonitors`): `+<sec>.<usec> [<db> <addr>] "arg" ...`.
     pub fn feed_monitors(
@@ -1052,6 +1112,15 @@ impl Server {
 
     /// Send a command to every propagation sink.
     pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
+        // redis.set_repl(redis.REPL_NONE) inside a script.
+        if self
+            .scripting
+            .run
+            .as_ref()
+            .is_some_and(|r| r.repl == crate::scripting::REPL_NONE)
+        {
+            return;
+        }
         if self.in_exec {
             if !self.propagation_sinks.is_empty() {
                 self.exec_propagated.push((db, argv.to_vec()));
@@ -1328,5 +1397,48 @@ mod tests {
         assert_eq!((st.calls, st.rejected_calls, st.failed_calls), (1, 1, 1));
         assert_eq!(srv.stats.total_error_replies, 2);
         assert_eq!(srv.stats.errors.get("ERR"), Some(&2));
+    }
+
+    #[test]
+    fn scripts_propagate_their_effects_not_the_eval() {
+        let (mut srv, cid, log) = setup();
+        let r = run(
+            &mut srv,
+            cid,
+            "EVAL \"redis.call('set','a','1'); redis.call('get','a'); return redis.call('incr','a')\" 0",
+        );
+        assert_eq!(r, b":2\r\n");
+        run(&mut srv, cid, "EVAL \"return redis.call('set','b','2')\" 0");
+        run(&mut srv, cid, "EVAL \"return redis.call('get','b')\" 0");
+        run(&mut srv, cid, "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('set','c','3')\" 0");
+        let names: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
+        assert_eq!(names, vec!["MULTI", "set a 1", "incr a", "EXEC", "set b 2"]);
+    }
+
+    #[test]
+    fn select_inside_a_script_stays_in_the_script() {
+        let (mut srv, cid, log) = setup();
+        run(&mut srv, cid, "EVAL \"redis.call('select','5'); redis.call('set','k','v')\" 0");
+        assert_eq!(srv.clients[cid].db, 0);
+        assert!(srv.dbs[5].dict.len() == 1 && srv.dbs[0].dict.is_empty());
+        assert_eq!(log.borrow()[0].0, 5);
+    }
+
+    #[test]
+    fn script_errors_and_stats() {
+        let (mut srv, cid, _) = setup();
+        assert_eq!(
+            run(&mut srv, cid, "EVAL \"return 1\" -1"),
+            b"-ERR Number of keys can't be negative\r\n"
+        );
+        let r = run(&mut srv, cid, "EVAL \"return redis.call('nosuch')\" 0");
+        assert!(r.starts_with(b"-ERR Unknown Redis command called from script script: "));
+        let r = run(&mut srv, cid, "EVAL_RO \"return redis.call('set','x','y')\" 0");
+        assert!(r.starts_with(b"-ERR Write commands are not allowed from read-only scripts."));
+        run(&mut srv, cid, "EVAL \"return redis.call('incr','n')\" 0");
+        let incr = srv.commands.find(b"incr").unwrap();
+        assert_eq!(srv.commands.entries[incr].stats.calls, 1);
+        // The script client never shows up as a connection.
+        assert_eq!(srv.clients.iter().filter(|(_, c)| !c.flags.script).count(), 1);
     }
 }

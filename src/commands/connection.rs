@@ -345,6 +345,9 @@ pub fn client_list_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     let mut s = String::new();
     for (_, c) in srv.clients.iter() {
+        if c.flags.script {
+            continue;
+        }
         if only_normal == Some(false) {
             continue;
         }
@@ -430,6 +433,9 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     let mut victims = Vec::new();
     for (cid, c) in srv.clients.iter() {
+        if c.flags.script {
+            continue;
+        }
         if let Some(a) = &addr {
             if &c.addr != a {
                 continue;

@@ -1,9 +1,7 @@
-//! FUNCTION FLUSH / LIST / HELP (~ Redis's `functions.c`).
-//!
-//! ferrodis has no script engine yet, so no function library can ever be
-//! loaded: FUNCTION LOAD and friends do not exist (unknown subcommand), and
-//! the subcommands here answer exactly as Redis does with an empty library
-//! set. Clients and the test suite call FUNCTION FLUSH to reset a server.
+//! FUNCTION LOAD / DELETE / FLUSH / LIST / KILL / STATS / HELP and FCALL,
+//! FCALL_RO (~ Redis's `functions.c`). The engine is in
+//! `src/scripting/functions.rs`; FUNCTION DUMP / RESTORE are not
+//! implemented (they need the RDB format).
 
 use crate::commands::{arg_eq, reply_help};
 use crate::server::{Ctx, Server};
@@ -19,24 +17,104 @@ pub fn function_flush_command(srv: &mut Server, ctx: &mut Ctx) {
             .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
+    crate::scripting::functions::flush(srv);
     srv.dirty += 1;
     ctx.out.ok();
 }
 
+/// FUNCTION LOAD [REPLACE] code
+pub fn function_load_command(srv: &mut Server, ctx: &mut Ctx) {
+    let mut replace = false;
+    let mut i = 2;
+    while i < ctx.argc() - 1 {
+        if arg_eq(ctx.arg(i), "replace") {
+            replace = true;
+            i += 1;
+            continue;
+        }
+        let msg = format!("ERR Unknown option given: {}", String::from_utf8_lossy(ctx.arg(i)));
+        ctx.out.error(&msg);
+        return;
+    }
+    if i >= ctx.argc() {
+        ctx.out.error("ERR Function code is missing");
+        return;
+    }
+    let code = ctx.arg(i).to_vec();
+    match crate::scripting::functions::load(srv, &code, replace) {
+        Ok(name) => {
+            srv.dirty += 1;
+            ctx.out.bulk(name.as_bytes());
+        }
+        Err(e) => ctx.out.error(&e),
+    }
+}
+
+/// FUNCTION DELETE library-name
+pub fn function_delete_command(srv: &mut Server, ctx: &mut Ctx) {
+    let name = ctx.arg(2).to_vec();
+    match crate::scripting::functions::delete(srv, &name) {
+        Ok(()) => {
+            srv.dirty += 1;
+            ctx.out.ok();
+        }
+        Err(e) => ctx.out.error(&e),
+    }
+}
+
+/// FUNCTION STATS: the running script and per-engine counts.
+pub fn function_stats_command(srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out.map_len(2);
+    ctx.out.bulk(b"running_script");
+    match &srv.scripting.run {
+        None => ctx.out.null(),
+        Some(r) => {
+            ctx.out.map_len(3);
+            ctx.out.bulk(b"name");
+            ctx.out.bulk(r.sha.as_bytes());
+            ctx.out.bulk(b"command");
+            ctx.out.array_len(r.argv.len());
+            for a in &r.argv {
+                ctx.out.bulk(a);
+            }
+            ctx.out.bulk(b"duration_ms");
+            ctx.out.int(r.start.elapsed().as_millis() as i64);
+        }
+    }
+    ctx.out.bulk(b"engines");
+    ctx.out.map_len(1);
+    ctx.out.bulk(b"LUA");
+    ctx.out.map_len(2);
+    ctx.out.bulk(b"libraries_count");
+    ctx.out.int(srv.scripting.functions.libraries.len() as i64);
+    ctx.out.bulk(b"functions_count");
+    ctx.out.int(srv.scripting.functions.functions.len() as i64);
+}
+
+/// FCALL function numkeys [key ...] [arg ...]
+pub fn fcall_command(srv: &mut Server, ctx: &mut Ctx) {
+    crate::scripting::fcall_generic(srv, ctx, false);
+}
+
+/// FCALL_RO function numkeys [key ...] [arg ...]
+pub fn fcall_ro_command(srv: &mut Server, ctx: &mut Ctx) {
+    crate::scripting::fcall_generic(srv, ctx, true);
+}
+
 /// FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]
-pub fn function_list_command(_srv: &mut Server, ctx: &mut Ctx) {
-    let (mut with_code, mut name) = (false, false);
+pub fn function_list_command(srv: &mut Server, ctx: &mut Ctx) {
+    let (mut with_code, mut pattern): (bool, Option<Vec<u8>>) = (false, None);
     let mut i = 2;
     while i < ctx.argc() {
         let a = ctx.arg(i);
         if !with_code && arg_eq(a, "withcode") {
             with_code = true;
-        } else if !name && arg_eq(a, "libraryname") {
+        } else if pattern.is_none() && arg_eq(a, "libraryname") {
             if i >= ctx.argc() - 1 {
                 ctx.out.error("ERR library name argument was not given");
                 return;
             }
-            name = true;
+            pattern = Some(ctx.arg(i + 1).to_vec());
             i += 1;
         } else {
             let msg = format!("ERR Unknown argument {}", String::from_utf8_lossy(a));
@@ -45,7 +123,52 @@ pub fn function_list_command(_srv: &mut Server, ctx: &mut Ctx) {
         }
         i += 1;
     }
-    ctx.out.array_len(0);
+    let fs = &srv.scripting.functions;
+    let libs: Vec<(&String, &crate::scripting::functions::Library)> = fs
+        .libraries
+        .iter()
+        .filter(|(name, _)| {
+            pattern
+                .as_ref()
+                .is_none_or(|p| crate::util::glob::string_match(p, name.as_bytes(), false))
+        })
+        .collect();
+    ctx.out.array_len(libs.len());
+    for (name, lib) in libs {
+        ctx.out.map_len(if with_code { 4 } else { 3 });
+        ctx.out.bulk(b"library_name");
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(b"engine");
+        ctx.out.bulk(b"LUA");
+        ctx.out.bulk(b"functions");
+        ctx.out.array_len(lib.functions.len());
+        for f in &lib.functions {
+            let info = fs.functions.get(&f.to_ascii_lowercase());
+            ctx.out.map_len(3);
+            ctx.out.bulk(b"name");
+            ctx.out.bulk(f.as_bytes());
+            ctx.out.bulk(b"description");
+            match info.and_then(|i| i.description.as_ref()) {
+                Some(d) => ctx.out.bulk(d),
+                None => ctx.out.null(),
+            }
+            ctx.out.bulk(b"flags");
+            let flags = info.map_or(0, |i| i.flags);
+            let names: Vec<&str> = crate::scripting::FLAG_NAMES
+                .iter()
+                .filter(|(_, b)| flags & b != 0)
+                .map(|(n, _)| *n)
+                .collect();
+            ctx.out.set_len(names.len());
+            for n in names {
+                ctx.out.status(n);
+            }
+        }
+        if with_code {
+            ctx.out.bulk(b"library_code");
+            ctx.out.bulk(&lib.code);
+        }
+    }
 }
 
 /// FUNCTION HELP
@@ -72,4 +195,9 @@ pub fn function_help_command(_srv: &mut Server, ctx: &mut Ctx) {
             "    Prints this help.",
         ],
     );
+}
+
+/// FUNCTION KILL: kill the running function (not an EVAL script).
+pub fn function_kill_command(srv: &mut Server, ctx: &mut Ctx) {
+    crate::scripting::kill(srv, ctx, false);
 }

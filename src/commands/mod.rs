@@ -15,6 +15,7 @@ pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -246,7 +247,11 @@ static SLOWLOG_SUBS: [CommandDef; 4] = [
 ];
 
 #[rustfmt::skip]
-static FUNCTION_SUBS: [CommandDef; 3] = [
+static FUNCTION_SUBS: [CommandDef; 7] = [
+    cmd("load", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)", functions::function_load_command),
+    cmd("delete", 3, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Delete a function by name", O1, functions::function_delete_command),
+    cmd("stats", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Return information about the function currently running (name, description, duration)", O1, functions::function_stats_command),
+    cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Kill the function currently in execution.", O1, functions::function_kill_command),
     cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
     cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
@@ -270,6 +275,15 @@ static PUBSUB_SUBS: [CommandDef; 6] = [
     cmd("shardchannels", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", crate::pubsub::pubsub_shardchannels_command),
     cmd("shardnumsub", -2, PUBSUB | LOADING | STALE, 0, NO_KEYS, "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", crate::pubsub::pubsub_shardnumsub_command),
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "pubsub", "6.2.0", "Show helpful text about the different subcommands", O1, crate::pubsub::pubsub_help_command),
+];
+
+#[rustfmt::skip]
+static SCRIPT_SUBS: [CommandDef; 5] = [
+    cmd("exists", -3, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", scripting::script_exists_command),
+    cmd("flush", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache", scripting::script_flush_command),
+    cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "5.0.0", "Show helpful text about the different subcommands", O1, scripting::script_help_command),
+    cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Kill the script currently in execution.", O1, scripting::script_kill_command),
+    cmd("load", 3, NOSCRIPT | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.", scripting::script_load_command),
 ];
 
 /// Handler for a container called without a subcommand: arity (-2) makes
@@ -481,6 +495,14 @@ pub static TABLE: &[CommandDef] = &[
     cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands", crate::multi::discard_command),
     cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, KALL, "transactions", "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.", crate::multi::watch_command),
     cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "2.2.0", "Forget about all watched keys", O1, crate::multi::unwatch_command),
+    // Scripting (eval.c)
+    cmd("eval", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", scripting::eval_command),
+    cmd("evalsha", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", scripting::evalsha_command),
+    cmd("eval_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::eval_ro_command),
+    cmd("evalsha_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", scripting::evalsha_ro_command),
+    container("script", "scripting", "2.6.0", "A container for Lua scripts management commands", container_alone, &SCRIPT_SUBS),
+    cmd("fcall", -3, NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Invoke a function", "Depends on the function that is executed.", functions::fcall_command),
+    cmd("fcall_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Invoke a read-only function", "Depends on the function that is executed.", functions::fcall_ro_command),
     container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
     container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),

@@ -657,6 +657,10 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             ctx.out.int(r as i64);
         }
         ("protocol", 3) => debug_protocol(ctx),
+        ("set-disable-deny-scripts", 3) => {
+            srv.scripting.disable_deny_script = crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;
+            ctx.out.ok();
+        }
         _ => {
             let msg = format!(
                 "ERR unknown subcommand '{}'. Try DEBUG HELP.",

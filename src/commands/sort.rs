@@ -256,6 +256,7 @@ fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
     let mut items: Vec<Vec<u8>> = Vec::new();
     let (mut start, mut end): (i64, i64);
     {
+        let from_script = srv.scripting.client == Some(ctx.cid);
         let o = srv.lookup_read(db, &key);
         let mut value = match o {
             None => None,
@@ -265,7 +266,9 @@ fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
             },
         };
         let is_set = matches!(value, Some(Value::Set(_)));
-        if dontsort && is_set && storekey.is_some() {
+        // Scripts get a deterministic order from unordered sets (Redis sorts
+        // the output when the caller is the script client).
+        if dontsort && is_set && (storekey.is_some() || from_script) {
             dontsort = false;
             alpha = true;
             sortby = None;

@@ -5,6 +5,7 @@
 //!   CONFIG GET and ACL key patterns.
 //! - [`numbers`]: `string2ll`/`string2ull`/`string2d` parsing and `ll2string`,
 //!   `%.17g` (`addReplyDouble`), `d2string` and `fixedpoint_d2string` formatting.
+//! - [`sha1`]: SHA-1 and `sha1hex`, the names of cached scripts.
 //! - [`long_double`]: a software x87 `long double` for INCRBYFLOAT, HINCRBYFLOAT and
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
 //! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression).
@@ -17,6 +18,7 @@ pub mod glob;
 pub mod long_double;
 pub mod lzf;
 pub mod numbers;
+pub mod sha1;
 
 /// A minimal blocking RESP2 client for differential tests against a real
 /// redis-server. Tests using it are skipped (with a printed reason) unless
