@@ -30,13 +30,14 @@
 //! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
 //! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes | `quicklist.c`, `t_list.c` (`listType*`) |
+//! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
 //! | [`blocked`] | blocking commands: parked clients, ready keys, timeouts | `blocked.c`, `timeout.c` |
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double | `util.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, CRC-64 | `util.c`, `lzf_*.c`, `crc64.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -58,6 +59,7 @@ pub mod evict;
 pub mod expire;
 pub mod multi;
 pub mod pubsub;
+pub mod rdb;
 pub mod resp;
 pub mod server;
 pub mod tracking;
