@@ -89,7 +89,11 @@ fn content(c: &mut Conn, key: &str) -> Vec<Vec<u8>> {
     out.append(&mut body);
     out.extend(items(&cmd(c, &[b"OBJECT", b"ENCODING", k])));
     let ttl = items(&cmd(c, &[b"PTTL", k]));
-    out.push(if ttl[0] == b"-1" { b"no-ttl".to_vec() } else { b"ttl".to_vec() });
+    out.push(if ttl[0] == b"-1" {
+        b"no-ttl".to_vec()
+    } else {
+        b"ttl".to_vec()
+    });
     out
 }
 
@@ -103,17 +107,54 @@ fn dataset() -> Vec<(&'static str, bool, Vec<String>)> {
         ("s:int64", true, vec!["SET s:int64 9000000000000".into()]),
         ("s:emb", true, vec!["SET s:emb hello".into()]),
         ("s:lead0", true, vec!["SET s:lead0 0123".into()]),
-        ("s:raw", true, vec![format!("SET s:raw {}", "abcdefgh".repeat(20))]),
-        ("s:rand", true, vec![format!("SET s:rand {}", (0..300).map(|i| ((i * 7919 % 251) as u8 % 26 + b'a') as char).collect::<String>())]),
-        ("s:append", true, vec!["SET s:append 12".into(), "APPEND s:append 34".into()]),
+        (
+            "s:raw",
+            true,
+            vec![format!("SET s:raw {}", "abcdefgh".repeat(20))],
+        ),
+        (
+            "s:rand",
+            true,
+            vec![format!(
+                "SET s:rand {}",
+                (0..300)
+                    .map(|i| ((i * 7919 % 251) as u8 % 26 + b'a') as char)
+                    .collect::<String>()
+            )],
+        ),
+        (
+            "s:append",
+            true,
+            vec!["SET s:append 12".into(), "APPEND s:append 34".into()],
+        ),
         ("s:ttl", true, vec!["SET s:ttl v PX 100000000".into()]),
         ("hll", true, vec!["PFADD hll a b c d e f g".into()]),
-        ("l:small", true, vec!["RPUSH l:small a b 1 2 -7 300000 hello".into()]),
-        ("set:int", true, vec!["SADD set:int 1 2 3 -100 100000 5000000000".into()]),
+        (
+            "l:small",
+            true,
+            vec!["RPUSH l:small a b 1 2 -7 300000 hello".into()],
+        ),
+        (
+            "set:int",
+            true,
+            vec!["SADD set:int 1 2 3 -100 100000 5000000000".into()],
+        ),
         ("set:ht", false, vec!["SADD set:ht a b c 1".into()]),
-        ("h:lp", true, vec!["HSET h:lp f v num 12 neg -5 big 123456789012".into()]),
-        ("h:ht", false, vec![format!("HSET h:ht f v long {}", "x".repeat(100))]),
-        ("z:lp", true, vec!["ZADD z:lp 1 a 2.5 b -3 c inf d 1e100 e".into()]),
+        (
+            "h:lp",
+            true,
+            vec!["HSET h:lp f v num 12 neg -5 big 123456789012".into()],
+        ),
+        (
+            "h:ht",
+            false,
+            vec![format!("HSET h:ht f v long {}", "x".repeat(100))],
+        ),
+        (
+            "z:lp",
+            true,
+            vec!["ZADD z:lp 1 a 2.5 b -3 c inf d 1e100 e".into()],
+        ),
     ];
     let mut big = String::from("RPUSH l:big");
     for i in 0..3000 {
@@ -184,7 +225,12 @@ fn load(p: &mut Pair) {
         for c in cmds {
             let a = run(&mut p.redis, &c);
             let b = run(&mut p.ours, &c);
-            assert_eq!(show(&b), show(&a), "setup differs: {}", &c[..c.len().min(80)]);
+            assert_eq!(
+                show(&b),
+                show(&a),
+                "setup differs: {}",
+                &c[..c.len().min(80)]
+            );
         }
     }
 }
@@ -199,7 +245,13 @@ fn dump_payloads_match_and_restore_both_ways() {
         let a = items(&cmd(&mut p.redis, &[b"DUMP", k])).remove(0);
         let b = items(&cmd(&mut p.ours, &[b"DUMP", k])).remove(0);
         if exact {
-            assert!(a == b, "DUMP differs for {}:\n redis {}\n ours  {}", key, show(&a), show(&b));
+            assert!(
+                a == b,
+                "DUMP differs for {}:\n redis {}\n ours  {}",
+                key,
+                show(&a),
+                show(&b)
+            );
         }
         // Redis's payload restored here and ours restored there.
         let copy = format!("{}:copy", key);
@@ -251,7 +303,16 @@ fn restore_options_and_errors_match() {
         vec![b"RESTORE", b"n1", b"0", &bad_body],
         vec![b"RESTORE", b"n1", b"0", &payload, b"IDLETIME", b"-1"],
         vec![b"RESTORE", b"n1", b"0", &payload, b"FREQ", b"256"],
-        vec![b"RESTORE", b"n1", b"0", &payload, b"IDLETIME", b"10", b"FREQ", b"5"],
+        vec![
+            b"RESTORE",
+            b"n1",
+            b"0",
+            &payload,
+            b"IDLETIME",
+            b"10",
+            b"FREQ",
+            b"5",
+        ],
         vec![b"RESTORE", b"n1", b"0", &payload, b"BOGUS"],
         vec![b"RESTORE", b"n2", b"1", &payload, b"ABSTTL"],
         vec![b"RESTORE", b"n3", b"100000", &payload],
@@ -263,7 +324,12 @@ fn restore_options_and_errors_match() {
     for c in cases {
         let a = cmd(&mut p.redis, &c);
         let b = cmd(&mut p.ours, &c);
-        assert_eq!(show(&b), show(&a), "reply differs for {:?}", c.iter().map(|x| show(x)).collect::<Vec<_>>());
+        assert_eq!(
+            show(&b),
+            show(&a),
+            "reply differs for {:?}",
+            c.iter().map(|x| show(x)).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -274,7 +340,11 @@ fn crc64(data: &[u8]) -> u64 {
     for &b in data {
         crc ^= u64::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ poly } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ poly
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -326,7 +396,11 @@ fn rdb_files_interchange() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success() && text.contains("RDB looks OK"), "{}", text);
+        assert!(
+            out.status.success() && text.contains("RDB looks OK"),
+            "{}",
+            text
+        );
     }
     // Each server loads the other's file.
     let r = start_redis(&["--dir", &d_o]).unwrap();
@@ -336,7 +410,11 @@ fn rdb_files_interchange() {
     for (key, want) in &expected {
         let theirs = content(&mut rc, key);
         let mine = content(&mut oc, key);
-        assert_eq!(mine, theirs, "same contents and encodings after loading: {}", key);
+        assert_eq!(
+            mine, theirs,
+            "same contents and encodings after loading: {}",
+            key
+        );
         // Data and TTL as before the save (the encoding may change on load).
         assert_eq!(mine[..mine.len() - 2], want[..want.len() - 2], "{}", key);
         assert_eq!(mine.last(), want.last(), "{}", key);
@@ -352,7 +430,12 @@ fn rdb_files_interchange() {
     assert_eq!(show(&run(&mut oc, "DEBUG RELOAD")), "+OK\r\n");
     for (key, want) in &expected {
         let mine = content(&mut oc, key);
-        assert_eq!(mine[..mine.len() - 2], want[..want.len() - 2], "after DEBUG RELOAD: {}", key);
+        assert_eq!(
+            mine[..mine.len() - 2],
+            want[..want.len() - 2],
+            "after DEBUG RELOAD: {}",
+            key
+        );
     }
 }
 

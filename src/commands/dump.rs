@@ -51,7 +51,9 @@ pub fn restore_command(srv: &mut Server, ctx: &mut Ctx) {
         } else if arg_eq(a, "absttl") {
             absttl = true;
         } else if arg_eq(a, "idletime") && additional >= 1 && lfu_freq.is_none() {
-            let Some(v) = parse_ll(ctx, j + 1) else { return };
+            let Some(v) = parse_ll(ctx, j + 1) else {
+                return;
+            };
             if v < 0 {
                 ctx.out.error("ERR Invalid IDLETIME value, must be >= 0");
                 return;
@@ -59,7 +61,9 @@ pub fn restore_command(srv: &mut Server, ctx: &mut Ctx) {
             lru_idle = Some(v);
             j += 1;
         } else if arg_eq(a, "freq") && additional >= 1 && lru_idle.is_none() {
-            let Some(v) = parse_ll(ctx, j + 1) else { return };
+            let Some(v) = parse_ll(ctx, j + 1) else {
+                return;
+            };
             if !(0..=255).contains(&v) {
                 ctx.out
                     .error("ERR Invalid FREQ value, must be >= 0 and <= 255");
@@ -78,7 +82,9 @@ pub fn restore_command(srv: &mut Server, ctx: &mut Ctx) {
         ctx.out.error("BUSYKEY Target key name already exists.");
         return;
     }
-    let Some(mut ttl) = parse_ll(ctx, 2) else { return };
+    let Some(mut ttl) = parse_ll(ctx, 2) else {
+        return;
+    };
     if ttl < 0 {
         ctx.out.error("ERR Invalid TTL value, must be >= 0");
         return;

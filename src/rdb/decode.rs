@@ -131,9 +131,7 @@ impl<'a> Reader<'a> {
                             RdbError::Corrupt("Invalid LZF compressed string".into())
                         });
                     }
-                    other => {
-                        return corrupt(format!("Unknown RDB string encoding type {}", other))
-                    }
+                    other => return corrupt(format!("Unknown RDB string encoding type {}", other)),
                 };
                 let mut out = Vec::with_capacity(20);
                 numbers::fmt_i64(v, &mut out);
@@ -216,8 +214,9 @@ impl<'a> Reader<'a> {
             }
             TYPE_LIST_ZIPLIST => {
                 let blob = self.string()?;
-                let lp = ziplist_to_listpack(&blob)
-                    .ok_or_else(|| RdbError::Corrupt("List ziplist integrity check failed.".into()))?;
+                let lp = ziplist_to_listpack(&blob).ok_or_else(|| {
+                    RdbError::Corrupt("List ziplist integrity check failed.".into())
+                })?;
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
@@ -235,7 +234,11 @@ impl<'a> Reader<'a> {
                     return Err(RdbError::EmptyKey);
                 }
                 let mut s = SetValue::Intset(is);
-                if s.len() > limits.set_max_intset_entries.min(crate::db::set::MAX_INTSET_ENTRIES_CAP) {
+                if s.len()
+                    > limits
+                        .set_max_intset_entries
+                        .min(crate::db::set::MAX_INTSET_ENTRIES_CAP)
+                {
                     s.convert_to_hashtable();
                 }
                 Ok(Value::Set(Box::new(s)))
@@ -247,9 +250,9 @@ impl<'a> Reader<'a> {
                 } else {
                     Listpack::from_bytes(blob)
                 };
-                let lp = lp
-                    .filter(valid_zset_listpack)
-                    .ok_or_else(|| RdbError::Corrupt("Zset listpack integrity check failed.".into()))?;
+                let lp = lp.filter(valid_zset_listpack).ok_or_else(|| {
+                    RdbError::Corrupt("Zset listpack integrity check failed.".into())
+                })?;
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
@@ -266,9 +269,9 @@ impl<'a> Reader<'a> {
                 } else {
                     Listpack::from_bytes(blob)
                 };
-                let lp = lp
-                    .filter(|lp| valid_pairs(lp))
-                    .ok_or_else(|| RdbError::Corrupt("Hash listpack integrity check failed.".into()))?;
+                let lp = lp.filter(|lp| valid_pairs(lp)).ok_or_else(|| {
+                    RdbError::Corrupt("Hash listpack integrity check failed.".into())
+                })?;
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
@@ -278,12 +281,14 @@ impl<'a> Reader<'a> {
                 }
                 Ok(Value::Hash(h))
             }
-            TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
-                corrupt(format!("Unsupported RDB value type {} (stream): streams are not implemented", rdbtype))
-            }
-            TYPE_MODULE | TYPE_MODULE_2 => {
-                corrupt(format!("Unsupported RDB value type {} (module value): modules are not supported", rdbtype))
-            }
+            TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => corrupt(format!(
+                "Unsupported RDB value type {} (stream): streams are not implemented",
+                rdbtype
+            )),
+            TYPE_MODULE | TYPE_MODULE_2 => corrupt(format!(
+                "Unsupported RDB value type {} (module value): modules are not supported",
+                rdbtype
+            )),
             other => corrupt(format!("Unknown RDB encoding type {}", other)),
         }
     }
@@ -308,7 +313,9 @@ impl<'a> Reader<'a> {
         if n == 0 {
             return Err(RdbError::EmptyKey);
         }
-        let max = limits.set_max_intset_entries.min(crate::db::set::MAX_INTSET_ENTRIES_CAP);
+        let max = limits
+            .set_max_intset_entries
+            .min(crate::db::set::MAX_INTSET_ENTRIES_CAP);
         let mut s = if n > max {
             let mut s = SetValue::new_hashtable();
             if let SetValue::Hashtable(d) = &mut s {
@@ -382,7 +389,9 @@ impl<'a> Reader<'a> {
             let v = self.string()?;
             match &mut h {
                 HashValue::Table(d) => {
-                    if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice()).is_err() {
+                    if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice())
+                        .is_err()
+                    {
                         return corrupt("Duplicate hash fields detected");
                     }
                 }
@@ -393,7 +402,9 @@ impl<'a> Reader<'a> {
                     {
                         h.convert_to_table();
                         if let HashValue::Table(d) = &mut h {
-                            if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice()).is_err() {
+                            if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice())
+                                .is_err()
+                            {
                                 return corrupt("Duplicate hash fields detected");
                             }
                         }
@@ -563,7 +574,11 @@ mod tests {
             if !matches!(v, Value::Hash(HashValue::Table(_)))
                 && !matches!(v, Value::Set(s) if matches!(**s, SetValue::Hashtable(_)))
             {
-                assert!(dump_payload(&back, compress) == p, "{:?} re-encodes differently", v.encoding());
+                assert!(
+                    dump_payload(&back, compress) == p,
+                    "{:?} re-encodes differently",
+                    v.encoding()
+                );
             }
         }
         v.clone()
@@ -627,7 +642,12 @@ mod tests {
         z.add(-3.0, b"b", crate::db::zset::AddFlags::default(), lim.zset);
         out.push(Value::ZSet(z.clone()));
         for i in 0..200 {
-            z.add(i as f64 / 3.0, format!("m{}", i).as_bytes(), crate::db::zset::AddFlags::default(), lim.zset);
+            z.add(
+                i as f64 / 3.0,
+                format!("m{}", i).as_bytes(),
+                crate::db::zset::AddFlags::default(),
+                lim.zset,
+            );
         }
         assert_eq!(z.encoding(), "skiplist");
         out.push(Value::ZSet(z));
@@ -673,7 +693,10 @@ mod tests {
     fn empty_and_unsupported() {
         let mut w = Writer::new(false);
         w.len(0);
-        assert_eq!(Reader::new(&w.buf).object(TYPE_SET, &Limits::default()), Err(RdbError::EmptyKey));
+        assert_eq!(
+            Reader::new(&w.buf).object(TYPE_SET, &Limits::default()),
+            Err(RdbError::EmptyKey)
+        );
         let e = Reader::new(&[0]).object(TYPE_STREAM_LISTPACKS_2, &Limits::default());
         assert!(matches!(e, Err(RdbError::Corrupt(s)) if s.contains("stream")));
     }
@@ -684,7 +707,12 @@ mod tests {
         let mut z = ZSetValue::new_listpack();
         let lim = Limits::default();
         for (i, m) in ["a", "b", "c"].iter().enumerate() {
-            z.add(i as f64, m.as_bytes(), crate::db::zset::AddFlags::default(), lim.zset);
+            z.add(
+                i as f64,
+                m.as_bytes(),
+                crate::db::zset::AddFlags::default(),
+                lim.zset,
+            );
         }
         let v = Value::ZSet(z);
         let p = dump_payload(&v, false);
@@ -711,7 +739,9 @@ mod tests {
         ]);
         let mut w = Writer::new(false);
         w.raw_string(&zl);
-        let v = Reader::new(&w.buf).object(TYPE_HASH_ZIPLIST, &Limits::default()).unwrap();
+        let v = Reader::new(&w.buf)
+            .object(TYPE_HASH_ZIPLIST, &Limits::default())
+            .unwrap();
         let Value::Hash(h) = v else { panic!() };
         assert_eq!(h.get(b"f").map(|e| e.to_vec()), Some(b"10".to_vec()));
         assert_eq!(h.len(), 2);

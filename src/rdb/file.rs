@@ -106,7 +106,8 @@ pub struct SaveInfo {
 /// The complete RDB image of `dbs` (`rdbSaveRio`).
 pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
     let mut w = Writer::new(info.compress);
-    w.buf.extend_from_slice(format!("REDIS{:04}", RDB_VERSION).as_bytes());
+    w.buf
+        .extend_from_slice(format!("REDIS{:04}", RDB_VERSION).as_bytes());
     w.aux("redis-ver", crate::server::REDIS_VERSION.as_bytes());
     w.aux_int("redis-bits", 64);
     w.aux_int("ctime", info.now_s);
@@ -132,8 +133,11 @@ pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
                 w.len(idle);
             }
             if info.lfu {
-                let freq =
-                    crate::db::value::lfu_decr_and_return(obj.lru, info.now_min, info.lfu_decay_time);
+                let freq = crate::db::value::lfu_decr_and_return(
+                    obj.lru,
+                    info.now_min,
+                    info.lfu_decay_time,
+                );
                 w.byte(OPCODE_FREQ);
                 w.byte(freq as u8);
             }
@@ -165,10 +169,17 @@ pub fn load_from_bytes(
 ) -> std::result::Result<LoadStats, String> {
     let mut r = Reader::new(buf);
     let fail = |e: RdbError, r: &Reader| match e {
-        RdbError::ShortRead => "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string(),
-        other => format!("Internal error in RDB reading offset {} -> {}", r.pos, other),
+        RdbError::ShortRead => {
+            "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string()
+        }
+        other => format!(
+            "Internal error in RDB reading offset {} -> {}",
+            r.pos, other
+        ),
     };
-    let magic = r.take(9).map_err(|_| "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string())?;
+    let magic = r.take(9).map_err(|_| {
+        "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string()
+    })?;
     if &magic[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }
@@ -228,7 +239,10 @@ pub fn load_from_bytes(
                 let k = r.string().map_err(|e| fail(e, &r))?;
                 let v = r.string().map_err(|e| fail(e, &r))?;
                 match &k[..] {
-                    b"redis-ver" => log::info!("Loading RDB produced by version {}", String::from_utf8_lossy(&v)),
+                    b"redis-ver" => log::info!(
+                        "Loading RDB produced by version {}",
+                        String::from_utf8_lossy(&v)
+                    ),
                     b"ctime" => {
                         if let Some(ct) = crate::util::numbers::parse_i64(&v) {
                             let age = clock.now_ms / 1000 - ct;
@@ -237,7 +251,10 @@ pub fn load_from_bytes(
                     }
                     b"used-mem" => {
                         if let Some(m) = crate::util::numbers::parse_i64(&v) {
-                            log::info!("RDB memory usage when created {:.2} Mb", m as f64 / (1024.0 * 1024.0));
+                            log::info!(
+                                "RDB memory usage when created {:.2} Mb",
+                                m as f64 / (1024.0 * 1024.0)
+                            );
                         }
                     }
                     _ => {}
@@ -245,10 +262,22 @@ pub fn load_from_bytes(
                 continue;
             }
             OPCODE_MODULE_AUX => {
-                return Err(fail(RdbError::Corrupt("Unsupported module auxiliary data in RDB: modules are not supported".into()), &r));
+                return Err(fail(
+                    RdbError::Corrupt(
+                        "Unsupported module auxiliary data in RDB: modules are not supported"
+                            .into(),
+                    ),
+                    &r,
+                ));
             }
             OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
-                return Err(fail(RdbError::Corrupt("Unsupported function library in RDB: Redis Functions are not implemented".into()), &r));
+                return Err(fail(
+                    RdbError::Corrupt(
+                        "Unsupported function library in RDB: Redis Functions are not implemented"
+                            .into(),
+                    ),
+                    &r,
+                ));
             }
             _ => {}
         }
@@ -372,12 +401,15 @@ pub fn load(srv: &mut Server, allow_dup: bool) -> std::result::Result<Option<Loa
     if stats.empty_keys_skipped > 0 {
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            stats.keys_loaded, stats.keys_expired, stats.empty_keys_skipped
+            stats.keys_loaded,
+            stats.keys_expired,
+            stats.empty_keys_skipped
         );
     } else {
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            stats.keys_loaded, stats.keys_expired
+            stats.keys_loaded,
+            stats.keys_expired
         );
     }
     srv.rdb_last_load_keys_loaded = stats.keys_loaded;
@@ -390,7 +422,10 @@ pub fn load(srv: &mut Server, allow_dup: bool) -> std::result::Result<Option<Loa
 pub fn load_at_startup(srv: &mut Server) -> std::result::Result<(), String> {
     let start = std::time::Instant::now();
     if load(srv, false)?.is_some() {
-        log::info!("DB loaded from disk: {:.3} seconds", start.elapsed().as_secs_f64());
+        log::info!(
+            "DB loaded from disk: {:.3} seconds",
+            start.elapsed().as_secs_f64()
+        );
         srv.lastsave_s = crate::server::now_ms() / 1000;
     }
     srv.dirty = 0;
@@ -429,7 +464,11 @@ mod tests {
     fn dbs() -> Vec<Db> {
         let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
         dbs[0].set(b"a", RObj::string(RStr::Int(1), 0), false);
-        dbs[0].set(b"long", RObj::string(RStr::Raw(b"xyz".repeat(30)), 0), false);
+        dbs[0].set(
+            b"long",
+            RObj::string(RStr::Raw(b"xyz".repeat(30)), 0),
+            false,
+        );
         dbs[0].set_expire(b"long", 1_800_000_000_000);
         dbs[0].set(b"old", RObj::string(RStr::Int(1), 0), false);
         dbs[0].set_expire(b"old", 1_000);
@@ -442,13 +481,26 @@ mod tests {
         let img = save_to_bytes(&dbs(), &info());
         assert_eq!(&img[..9], b"REDIS0010");
         let mut out: Vec<Db> = (0..16).map(Db::new).collect();
-        let st = load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).unwrap();
-        assert_eq!(st, LoadStats { keys_loaded: 3, keys_expired: 1, empty_keys_skipped: 0 });
-        assert_eq!(out[0].peek(b"long").map(|o| o.value.clone()), Some(Value::Str(RStr::Raw(b"xyz".repeat(30)))));
+        let st =
+            load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).unwrap();
+        assert_eq!(
+            st,
+            LoadStats {
+                keys_loaded: 3,
+                keys_expired: 1,
+                empty_keys_skipped: 0
+            }
+        );
+        assert_eq!(
+            out[0].peek(b"long").map(|o| o.value.clone()),
+            Some(Value::Str(RStr::Raw(b"xyz".repeat(30))))
+        );
         assert_eq!(out[0].get_expire(b"long"), Some(1_800_000_000_000));
         assert!(out[3].peek(b"b").is_some());
         // Loading again into the same dbs: duplicates unless merging.
-        assert!(load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).is_err());
+        assert!(
+            load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).is_err()
+        );
         assert!(load_from_bytes(&img, &mut out, &Limits::default(), &clock(), true, true).is_ok());
     }
 
@@ -459,13 +511,22 @@ mod tests {
         let n = bad.len();
         bad[n - 1] ^= 0x55;
         let mut out: Vec<Db> = (0..16).map(Db::new).collect();
-        let e = load_from_bytes(&bad, &mut out, &Limits::default(), &clock(), true, true).unwrap_err();
+        let e =
+            load_from_bytes(&bad, &mut out, &Limits::default(), &clock(), true, true).unwrap_err();
         assert!(e.contains("checksum"), "{e}");
         // Without checking, the same file loads.
         assert!(load_from_bytes(&bad, &mut out, &Limits::default(), &clock(), true, false).is_ok());
         for i in 0..img.len() {
             let mut out: Vec<Db> = (0..16).map(Db::new).collect();
-            assert!(load_from_bytes(&img[..i], &mut out, &Limits::default(), &clock(), false, true).is_err());
+            assert!(load_from_bytes(
+                &img[..i],
+                &mut out,
+                &Limits::default(),
+                &clock(),
+                false,
+                true
+            )
+            .is_err());
             let mut c = img.clone();
             c[i] ^= 0xff;
             let mut out: Vec<Db> = (0..16).map(Db::new).collect();

@@ -31,7 +31,9 @@ pub enum ZlEntry<'a> {
 }
 
 fn le(b: &[u8]) -> u64 {
-    b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+    b.iter()
+        .rev()
+        .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
 }
 
 /// Every element of a ziplist, or `None` when the blob is malformed
@@ -92,8 +94,16 @@ pub fn ziplist_entries(buf: &[u8]) -> Option<Vec<ZlEntry<'_>>> {
             _ => {
                 p += 1;
                 let (size, v) = match h {
-                    0xC0 => (2, buf.get(p..p + 2).map(|b| i16::from_le_bytes([b[0], b[1]]) as i64)),
-                    0xD0 => (4, buf.get(p..p + 4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)),
+                    0xC0 => (
+                        2,
+                        buf.get(p..p + 2)
+                            .map(|b| i16::from_le_bytes([b[0], b[1]]) as i64),
+                    ),
+                    0xD0 => (
+                        4,
+                        buf.get(p..p + 4)
+                            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64),
+                    ),
                     0xE0 => (8, buf.get(p..p + 8).map(|b| le(b) as i64)),
                     0xF0 => (3, buf.get(p..p + 3).map(|b| ((le(b) as i64) << 40) >> 40)),
                     0xFE => (1, buf.get(p).map(|&b| b as i8 as i64)),
@@ -248,7 +258,10 @@ mod tests {
         // {"a": "1", "bb": "xyz"} with one free byte after "xyz".
         let zm = b"\x02\x01a\x01\x001\x02bb\x03\x01xyzQ\xff";
         let pairs = zipmap_pairs(zm).unwrap();
-        assert_eq!(pairs, vec![(&b"a"[..], &b"1"[..]), (&b"bb"[..], &b"xyz"[..])]);
+        assert_eq!(
+            pairs,
+            vec![(&b"a"[..], &b"1"[..]), (&b"bb"[..], &b"xyz"[..])]
+        );
         for i in 0..zm.len() {
             assert!(zipmap_pairs(&zm[..i]).is_none());
         }

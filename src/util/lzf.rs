@@ -266,7 +266,9 @@ mod tests {
     #[test]
     fn mixed_inputs_round_trip() {
         let mut s = 7u64;
-        for len in [3usize, 4, 31, 32, 33, 100, 263, 264, 265, 300, 8191, 8193, 20000] {
+        for len in [
+            3usize, 4, 31, 32, 33, 100, 263, 264, 265, 300, 8191, 8193, 20000,
+        ] {
             let data: Vec<u8> = (0..len)
                 .map(|i| {
                     s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -280,6 +282,31 @@ mod tests {
             let c = compress(&data, data.len() * 2 + 16).expect("room");
             assert_eq!(decompress(&c, len).as_deref(), Some(&data[..]), "len {len}");
         }
+    }
+
+    #[test]
+    fn output_matches_liblzf_byte_for_byte() {
+        // What redis-server 7.0.15 stored for this 95-byte value in its
+        // DUMP payload (liblzf with Redis's build options).
+        let input: Vec<u8> = (0..60u32)
+            .map(|i| b'a' + ((i * 7919 % 251) % 26) as u8)
+            .chain(b"hello world hello world hello world".iter().copied())
+            .collect();
+        let expected = [
+            0x14, 0x61, 0x69, 0x7a, 0x68, 0x79, 0x67, 0x78, 0x66, 0x77, 0x65, 0x76, 0x6d, 0x75,
+            0x6c, 0x74, 0x6b, 0x73, 0x6a, 0x72, 0x69, 0x71, 0xc0, 0x11, 0x00, 0x64, 0xe0, 0x01,
+            0x11, 0x00, 0x70, 0x80, 0x23, 0x02, 0x64, 0x75, 0x63, 0xc0, 0x23, 0x0d, 0x70, 0x67,
+            0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x77, 0x6f, 0x72, 0x6c, 0x64, 0x20, 0xe0, 0x0c,
+            0x0b, 0x01, 0x6c, 0x64,
+        ];
+        assert_eq!(
+            compress(&input, input.len() - 4).as_deref(),
+            Some(&expected[..])
+        );
+        assert_eq!(
+            decompress(&expected, input.len()).as_deref(),
+            Some(&input[..])
+        );
     }
 
     #[test]
