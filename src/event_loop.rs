@@ -173,7 +173,15 @@ impl EventLoop {
             }
             log::warn!("Received {} scheduling shutdown...", name);
             srv.shutdown_asap = true;
-            srv.exit_code = Some(0);
+            // Save first when save points are configured (Redis does this
+            // in its cron via `prepareForShutdown`); a failed save keeps
+            // the server running.
+            if crate::commands::server_cmds::prepare_for_shutdown(srv, false, false, false) {
+                srv.exit_code = Some(0);
+            } else {
+                srv.shutdown_asap = false;
+                log::warn!("{} received but errors trying to shut down the server, check the logs for more information", name);
+            }
         }
     }
 

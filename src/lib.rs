@@ -31,6 +31,7 @@
 //! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes, inner ones LZF-compressed | `quicklist.c`, `t_list.c` (`listType*`) |
 //! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
+//! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
@@ -39,7 +40,7 @@
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
 //! | [`scripting`] | Lua scripting: EVAL, the `redis` API, RESP<->Lua, sandbox, cjson/cmsgpack/bit/struct | `eval.c`, `script.c`, `script_lua.c` |
 //! | [`slowlog`] | SLOWLOG: commands slower than a threshold | `slowlog.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, SHA1 | `util.c`, `lzf_c.c`, `lzf_d.c`, `sha1.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, SHA1, CRC-64 | `util.c`, `lzf_*.c`, `sha1.c`, `crc64.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -61,6 +62,7 @@ pub mod evict;
 pub mod expire;
 pub mod multi;
 pub mod pubsub;
+pub mod rdb;
 pub mod resp;
 pub mod scripting;
 pub mod server;

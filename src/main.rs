@@ -268,6 +268,13 @@ fn main() {
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port);
     log::info!("Server initialized");
+    // Load the dataset (`loadDataFromDisk`): a missing file is fine, a
+    // corrupt one stops the start-up.
+    if let Err(e) = ferrodis::rdb::file::load_at_startup(&mut srv) {
+        log::warn!("{}", e);
+        log::warn!("Terminating server after rdb file reading failure.");
+        std::process::exit(1);
+    }
     srv.startup_memory = ferrodis::alloc::used_memory();
     log::info!("Ready to accept connections");
     let code = el.run(&mut srv);

@@ -228,6 +228,15 @@ pub struct Server {
     /// Set by SHUTDOWN / signals: exit code to leave with.
     pub exit_code: Option<i32>,
     pub lastsave_s: i64,
+    /// The last SAVE succeeded (INFO's `rdb_last_bgsave_status`).
+    pub rdb_last_save_ok: bool,
+    /// SAVEs run (INFO's `rdb_saves`).
+    pub stat_rdb_saves: u64,
+    /// Keys loaded / skipped as expired by the last RDB load.
+    pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE ignores the CRC.
+    pub skip_checksum_validation: bool,
     pub cron_loops: u64,
     /// Fast expire cycle bookkeeping (see expire.rs).
     pub expire_state: crate::expire::ExpireState,
@@ -317,6 +326,11 @@ impl Server {
             shutdown_asap: false,
             exit_code: None,
             lastsave_s: now / 1000,
+            rdb_last_save_ok: true,
+            stat_rdb_saves: 0,
+            rdb_last_load_keys_loaded: 0,
+            rdb_last_load_keys_expired: 0,
+            skip_checksum_validation: false,
             cron_loops: 0,
             expire_state: Default::default(),
             hz,

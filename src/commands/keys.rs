@@ -458,7 +458,15 @@ pub fn flushall_command(srv: &mut Server, ctx: &mut Ctx) {
     for db in srv.dbs.iter_mut() {
         n += db.flush();
     }
-    srv.dirty += n as u64 + 1;
+    srv.dirty += n as u64;
+    // With save points configured the emptied dataset is saved right away
+    // (`flushAllDataAndResetRDB`), so a restart does not bring the keys
+    // back. The save resets `dirty`: force the propagation.
+    if !srv.config.save.is_empty() {
+        let _ = crate::rdb::file::save(srv);
+        ctx.force_propagate = true;
+    }
+    srv.dirty += 1;
     ctx.out.ok();
 }
 

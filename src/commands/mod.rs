@@ -8,6 +8,7 @@
 pub mod bitops;
 pub mod config_cmd;
 pub mod connection;
+pub mod dump;
 pub mod functions;
 pub mod geo;
 pub mod hashes;
@@ -455,6 +456,8 @@ pub static TABLE: &[CommandDef] = &[
     cmd("rename", 3, WRITE, ACL_KEYSPACE, K12, "generic", "1.0.0", "Rename a key", O1, k::rename_command),
     cmd("renamenx", 3, WRITE | FAST, ACL_KEYSPACE, K12, "generic", "1.0.0", "Rename a key, only if the new key does not exist", O1, k::renamenx_command),
     cmd("move", 3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Move a key to another database", O1, k::move_command),
+    cmd("dump", 2, READONLY, ACL_KEYSPACE, K1, "generic", "2.6.0", "Return a serialized version of the value stored at the specified key.", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", dump::dump_command),
+    cmd("restore", -4, WRITE | DENYOOM, ACL_KEYSPACE | ACL_DANGEROUS, K1, "generic", "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", dump::restore_command),
     cmd("copy", -3, WRITE | DENYOOM, ACL_KEYSPACE, K12, "generic", "6.2.0", "Copy a key", "O(N) worst case for collections", k::copy_command),
     cmd("expire", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Set a key's time to live in seconds", O1, k::expire_command),
     cmd("pexpire", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "2.6.0", "Set a key's time to live in milliseconds", O1, k::pexpire_command),
@@ -512,6 +515,7 @@ pub static TABLE: &[CommandDef] = &[
     container("slowlog", "server", "2.2.12", "A container for slow log commands", container_alone, &SLOWLOG_SUBS),
     cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "1.0.0", "Listen for all requests received by the server in real time", "", sv::monitor_command),
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
+    cmd("save", 1, NOSCRIPT | ADMIN | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases", sv::save_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", sv::shutdown_command),
     cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, 0, NO_KEYS, "server", "1.0.0", "A container for debugging commands", "Depends on subcommand.", sv::debug_command),

@@ -282,12 +282,47 @@ pub fn lastsave_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.int(srv.lastsave_s);
 }
 
+/// SAVE: write the RDB file synchronously (`saveCommand`).
+pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
+    srv.stat_rdb_saves += 1;
+    match crate::rdb::file::save(srv) {
+        Ok(()) => ctx.out.ok(),
+        Err(_) => ctx.out.error("ERR"),
+    }
+}
+
+/// The save step of shutting down (`prepareForShutdown`): with save points
+/// configured and no NOSAVE, or with SAVE, the dataset is saved first; if
+/// that fails the server does not exit, unless `force`. Returns whether
+/// the shutdown may proceed.
+pub fn prepare_for_shutdown(srv: &mut Server, save: bool, nosave: bool, force: bool) -> bool {
+    log::warn!("User requested shutdown...");
+    if (!srv.config.save.is_empty() && !nosave) || save {
+        log::info!("Saving the final RDB snapshot before exiting.");
+        if crate::rdb::file::save(srv).is_err() {
+            if force {
+                log::warn!("Error trying to save the DB. Exit anyway.");
+            } else {
+                log::warn!("Error trying to save the DB, can't exit.");
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 pub fn shutdown_command(srv: &mut Server, ctx: &mut Ctx) {
-    let mut abort = false;
+    let (mut abort, mut save, mut nosave, mut force) = (false, false, false, false);
     for i in 1..ctx.argc() {
         let a = ctx.arg(i);
-        if arg_eq(a, "nosave") || arg_eq(a, "save") || arg_eq(a, "now") || arg_eq(a, "force") {
+        if arg_eq(a, "nosave") {
+            nosave = true;
+        } else if arg_eq(a, "save") {
+            save = true;
+        } else if arg_eq(a, "now") {
+        } else if arg_eq(a, "force") {
+            force = true;
         } else if arg_eq(a, "abort") {
             abort = true;
         } else {
@@ -295,13 +330,61 @@ pub fn shutdown_command(srv: &mut Server, ctx: &mut Ctx) {
             return;
         }
     }
+    if (abort && ctx.argc() != 2) || (save && nosave) {
+        ctx.out.error(SYNTAX_ERR);
+        return;
+    }
     if abort {
         ctx.out.error("ERR No shutdown in progress.");
+        return;
+    }
+    if !prepare_for_shutdown(srv, save, nosave, force) {
+        ctx.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
     srv.shutdown_asap = true;
     srv.exit_code = Some(0);
     // Like Redis, a successful SHUTDOWN sends no reply: the connection closes.
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the databases,
+/// load the file back (Redis's debug.c).
+fn debug_reload(srv: &mut Server, ctx: &mut Ctx) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for j in 2..ctx.argc() {
+        let o = ctx.arg(j);
+        if arg_eq(o, "merge") {
+            merge = true;
+        } else if arg_eq(o, "noflush") {
+            flush = false;
+        } else if arg_eq(o, "nosave") {
+            save = false;
+        } else {
+            ctx.out.error(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            );
+            return;
+        }
+    }
+    if save && crate::rdb::file::save(srv).is_err() {
+        ctx.out.error("ERR");
+        return;
+    }
+    if flush {
+        srv.signal_flushed_db(None);
+        for db in srv.dbs.iter_mut() {
+            db.flush();
+        }
+    }
+    match crate::rdb::file::load(srv, merge) {
+        Ok(Some(_)) => {
+            log::warn!("DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
+        }
+        Ok(None) | Err(_) => {
+            ctx.out.error("ERR Error trying to load the RDB dump");
+        }
+    }
 }
 
 /// A deterministic 160-bit digest of bytes, for DEBUG DIGEST(-VALUE).
@@ -501,6 +584,19 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "QUICKLIST-PACKED-THRESHOLD <size>",
                 "    Sets the threshold for elements to be inserted as plain vs packed nodes",
                 "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
@@ -537,6 +633,12 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             ctx.out.ok();
         }
         ("jmap", 2) | ("change-repl-id", 2) => ctx.out.ok(),
+        ("reload", _) => debug_reload(srv, ctx),
+        ("set-skip-checksum-validation", 3) => {
+            srv.skip_checksum_validation =
+                crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;
+            ctx.out.ok();
+        }
         ("log", 3) => {
             log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));
             ctx.out.ok();

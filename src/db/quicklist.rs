@@ -243,7 +243,9 @@ impl Node {
         if raw.len() < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(data) = lzf::compress(raw, raw.len() - MIN_COMPRESS_IMPROVE) {
+        if let Some(data) = lzf::compress(raw, raw.len())
+            .filter(|d| d.len() + MIN_COMPRESS_IMPROVE < raw.len())
+        {
             *self = Node::Compressed(Box::new(Lzf {
                 data: data.into(),
                 raw_len: raw.len(),
@@ -504,6 +506,31 @@ impl Quicklist {
             let last = self.nodes.len() - 1;
             self.recompress(last, last);
         }
+    }
+
+    /// Append a whole listpack as a new tail node, as loaded from an RDB
+    /// file or DUMP payload (`quicklistAppendListpack`): nodes are kept as
+    /// they were saved, not re-split by this list's fill. An empty listpack
+    /// adds nothing.
+    pub fn append_listpack_node(&mut self, lp: Listpack) {
+        if lp.is_empty() {
+            return;
+        }
+        self.drop_inflated();
+        self.len += lp.len();
+        self.nodes.push_back(Node::Packed(lp));
+        let last = self.nodes.len() - 1;
+        self.recompress(last, last);
+    }
+
+    /// Append one element as its own plain tail node, as loaded from an RDB
+    /// file (`quicklistAppendPlainNode`).
+    pub fn append_plain_node(&mut self, v: Box<[u8]>) {
+        self.drop_inflated();
+        self.len += 1;
+        self.nodes.push_back(Node::Plain(v));
+        let last = self.nodes.len() - 1;
+        self.recompress(last, last);
     }
 
     /// Pop the head (`head`) or tail element (`quicklistPop`).

@@ -22,17 +22,15 @@
 //!
 //! Nothing frames the stream: the reader must know the uncompressed length
 //! (Redis stores it next to the data). Any encoder that emits valid chunks is
-//! compatible with every decoder, so ours need not find the same matches as
-//! liblzf; it finds them the same way (a hash of the next three bytes into a
-//! table of recent positions, one probe, no chains), which keeps it fast and
-//! its ratio close.
+//! compatible with every decoder, but ours makes liblzf's exact choices (see
+//! [`compress`]) so DUMP payloads and RDB files are byte-identical to Redis's.
 //!
 //! # Guarantees
 //!
-//! [`compress`] gives up (returns `None`) when the output would not be smaller
-//! than `max_out` bytes; callers use that to keep incompressible data as it
+//! [`compress`] gives up (returns `None`) when the output does not fit in
+//! `out_len` bytes; callers use that to keep incompressible data as it
 //! is. [`decompress`] validates every chunk against both buffers and returns
-//! `None` for corrupt input instead of panicking: the bytes may one day come
+//! `None` for corrupt input instead of panicking: the bytes may come
 //! from a file or a client (RESTORE).
 
 /// Longest literal run one control byte can announce.
@@ -41,77 +39,149 @@ const MAX_LIT: usize = 32;
 const MAX_OFF: usize = 1 << 13;
 /// Longest match one back reference can copy.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-/// log2 of the match-finder's table size.
-const HASH_LOG: u32 = 14;
+/// log2 of the match-finder's table size (liblzf's `HLOG` as Redis builds it).
+const HASH_LOG: u32 = 16;
 
-fn hash3(b: &[u8], i: usize) -> usize {
-    let v = (u32::from(b[i]) << 16) | (u32::from(b[i + 1]) << 8) | u32::from(b[i + 2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+/// liblzf's "very fast" slot function of the three bytes in the low 24 bits
+/// of `h` (higher bits never reach the masked result).
+#[inline]
+fn slot(h: u32) -> usize {
+    ((h >> (24 - HASH_LOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_LOG) - 1)) as usize
 }
 
-/// Append the pending literal run `input[start..end]` in chunks of at most
-/// [`MAX_LIT`] bytes.
-fn flush_literals(out: &mut Vec<u8>, input: &[u8], start: usize, end: usize) {
-    for chunk in input[start..end].chunks(MAX_LIT) {
-        out.push((chunk.len() - 1) as u8);
-        out.extend_from_slice(chunk);
-    }
-}
-
-/// Compress `input`; `None` if the result would need `max_out` bytes or more
-/// (or the input is empty).
-pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+/// Compress `input` into at most `out_len` bytes; `None` if it does not fit
+/// (or the input or the room is empty), exactly when liblzf's
+/// `lzf_compress(in, len, out, out_len)` returns 0.
+///
+/// # Why byte-exact
+/// Redis stores LZF output in RDB files and DUMP payloads (strings over 20
+/// bytes, quicklist nodes) and ships the same bytes to replicas; producing
+/// liblzf's exact choices makes our payloads identical to Redis's and our
+/// compressed list nodes the same size. The match finder is liblzf's as
+/// Redis compiles it: one table slot per 3-byte hash, no chains, a
+/// candidate accepted when it lies within the window, strictly after the
+/// first input byte, and its first three bytes agree; after a match only the
+/// last two positions inside it are hashed ("very fast" mode). liblzf leaves
+/// its table uninitialized; we start from an empty one, which is what a
+/// fresh table behaves like.
+pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     let n = input.len();
-    if n == 0 {
+    if n == 0 || out_len == 0 {
         return None;
     }
-    let mut out = Vec::with_capacity(max_out.min(n + n / 16 + 64));
-    // Position + 1 of the last place each hash was seen (0 = never).
-    let mut table = vec![0u32; 1 << HASH_LOG];
-    let mut lit_start = 0;
-    let mut i = 0;
-    while i + 2 < n {
-        let h = hash3(input, i);
-        let cand = table[h] as usize;
-        table[h] = (i + 1) as u32;
-        if cand > 0 {
-            let r = cand - 1;
-            let off = i - r;
-            if off <= MAX_OFF && input[r..r + 3] == input[i..i + 3] {
-                let max_len = MAX_REF.min(n - i);
-                let mut len = 3;
-                while len < max_len && input[r + len] == input[i + len] {
+    // Every write below is bounds-checked against out_len first, so the
+    // buffer only needs a few bytes of slack for the run-start byte.
+    let mut out = vec![0u8; out_len + 4];
+    let mut table = vec![usize::MAX; 1 << HASH_LOG];
+    let mut ip = 0usize;
+    let mut op = 1usize; // byte 0 is reserved for the first run's length
+    let mut lit = 0usize;
+    let mut hval: u32 = if n >= 2 {
+        (u32::from(input[0]) << 8) | u32::from(input[1])
+    } else {
+        0
+    };
+    while ip + 2 < n {
+        hval = (hval << 8) | u32::from(input[ip + 2]);
+        let s = slot(hval);
+        let r = table[s];
+        table[s] = ip;
+        let found = r != usize::MAX
+            && r < ip
+            && ip - r - 1 < MAX_OFF
+            && r > 0
+            && input[r + 2] == input[ip + 2]
+            && input[r] == input[ip]
+            && input[r + 1] == input[ip + 1];
+        if found {
+            let off = ip - r - 1;
+            let maxlen = (n - ip - 2).min(MAX_REF);
+            if op + 4 >= out_len && op - usize::from(lit == 0) + 4 >= out_len {
+                return None;
+            }
+            // Close the literal run (or take back its unused length byte).
+            out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+            op -= usize::from(lit == 0);
+            // Extend the match. liblzf checks 16 bytes unrolled before it
+            // looks at `maxlen` when more than 16 remain; replicate that
+            // so matches end where its do.
+            let mut len = 3;
+            if maxlen > 16 {
+                while len <= 18 && input[r + len] == input[ip + len] {
                     len += 1;
                 }
-                flush_literals(&mut out, input, lit_start, i);
-                let (l, o) = (len - 2, off - 1);
-                if l < 7 {
-                    out.push(((l as u8) << 5) | (o >> 8) as u8);
-                } else {
-                    out.push((7 << 5) | (o >> 8) as u8);
-                    out.push((l - 7) as u8);
-                }
-                out.push((o & 0xff) as u8);
-                if out.len() >= max_out {
-                    return None;
-                }
-                // Remember the positions inside the match too (cheaply: the
-                // last two), so the next match can start right after it.
-                let end = i + len;
-                for j in end.saturating_sub(2).max(i + 1)..end {
-                    if j + 2 < n {
-                        table[hash3(input, j)] = (j + 1) as u32;
+                if len == 19 {
+                    while len < maxlen && input[r + len] == input[ip + len] {
+                        len += 1;
                     }
                 }
-                i = end;
-                lit_start = i;
-                continue;
+            } else {
+                while len < maxlen && input[r + len] == input[ip + len] {
+                    len += 1;
+                }
+            }
+            let code = len - 2;
+            if code < 7 {
+                out[op] = ((off >> 8) + (code << 5)) as u8;
+                op += 1;
+            } else {
+                out[op] = ((off >> 8) + (7 << 5)) as u8;
+                out[op + 1] = (code - 7) as u8;
+                op += 2;
+            }
+            out[op] = off as u8;
+            op += 1;
+            lit = 0;
+            op += 1; // start the next run
+            ip += len;
+            if ip + 2 >= n {
+                break;
+            }
+            // Hash the last two positions inside the match.
+            ip -= 2;
+            hval = (u32::from(input[ip]) << 8) | u32::from(input[ip + 1]);
+            hval = (hval << 8) | u32::from(input[ip + 2]);
+            table[slot(hval)] = ip;
+            ip += 1;
+            hval = (hval << 8) | u32::from(input[ip + 2]);
+            table[slot(hval)] = ip;
+            ip += 1;
+        } else {
+            if op >= out_len {
+                return None;
+            }
+            lit += 1;
+            out[op] = input[ip];
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                out[op - lit - 1] = (lit - 1) as u8;
+                lit = 0;
+                op += 1;
             }
         }
-        i += 1;
     }
-    flush_literals(&mut out, input, lit_start, n);
-    (out.len() < max_out).then_some(out)
+    if op + 3 > out_len {
+        return None;
+    }
+    while ip < n {
+        lit += 1;
+        out[op] = input[ip];
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            out[op - lit - 1] = (lit - 1) as u8;
+            lit = 0;
+            op += 1;
+        }
+    }
+    out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+    op -= usize::from(lit == 0);
+    if op > out_len {
+        return None;
+    }
+    out.truncate(op);
+    Some(out)
 }
 
 /// Decompress `input`, which must expand to exactly `out_len` bytes.
@@ -196,7 +266,9 @@ mod tests {
     #[test]
     fn mixed_inputs_round_trip() {
         let mut s = 7u64;
-        for len in [3usize, 4, 31, 32, 33, 100, 263, 264, 265, 300, 8191, 8193, 20000] {
+        for len in [
+            3usize, 4, 31, 32, 33, 100, 263, 264, 265, 300, 8191, 8193, 20000,
+        ] {
             let data: Vec<u8> = (0..len)
                 .map(|i| {
                     s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -210,6 +282,31 @@ mod tests {
             let c = compress(&data, data.len() * 2 + 16).expect("room");
             assert_eq!(decompress(&c, len).as_deref(), Some(&data[..]), "len {len}");
         }
+    }
+
+    #[test]
+    fn output_matches_liblzf_byte_for_byte() {
+        // What redis-server 7.0.15 stored for this 95-byte value in its
+        // DUMP payload (liblzf with Redis's build options).
+        let input: Vec<u8> = (0..60u32)
+            .map(|i| b'a' + ((i * 7919 % 251) % 26) as u8)
+            .chain(b"hello world hello world hello world".iter().copied())
+            .collect();
+        let expected = [
+            0x14, 0x61, 0x69, 0x7a, 0x68, 0x79, 0x67, 0x78, 0x66, 0x77, 0x65, 0x76, 0x6d, 0x75,
+            0x6c, 0x74, 0x6b, 0x73, 0x6a, 0x72, 0x69, 0x71, 0xc0, 0x11, 0x00, 0x64, 0xe0, 0x01,
+            0x11, 0x00, 0x70, 0x80, 0x23, 0x02, 0x64, 0x75, 0x63, 0xc0, 0x23, 0x0d, 0x70, 0x67,
+            0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x77, 0x6f, 0x72, 0x6c, 0x64, 0x20, 0xe0, 0x0c,
+            0x0b, 0x01, 0x6c, 0x64,
+        ];
+        assert_eq!(
+            compress(&input, input.len() - 4).as_deref(),
+            Some(&expected[..])
+        );
+        assert_eq!(
+            decompress(&expected, input.len()).as_deref(),
+            Some(&input[..])
+        );
     }
 
     #[test]

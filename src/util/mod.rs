@@ -8,12 +8,14 @@
 //! - [`sha1`]: SHA-1 and `sha1hex`, the names of cached scripts.
 //! - [`long_double`]: a software x87 `long double` for INCRBYFLOAT, HINCRBYFLOAT and
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
-//! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression).
+//! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression, RDB strings).
+//! - [`crc64`]: Redis's CRC-64 (RDB file and DUMP payload checksums).
 //!
 //! Invariants: these modules depend on nothing but `std`, never panic on client
 //! input, and reproduce Redis 7.0's output byte for byte (the tests hold cases
 //! captured from a real redis-server 7.0.15).
 
+pub mod crc64;
 pub mod glob;
 pub mod long_double;
 pub mod lzf;

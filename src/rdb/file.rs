@@ -1,0 +1,544 @@
+//! Whole RDB files: SAVE, loading at start-up and DEBUG RELOAD (~ Redis's
+//! `rdbSave`, `rdbSaveRio`, `rdbLoad`, `rdbLoadRio`).
+//!
+//! # Saving
+//! The snapshot is serialized into memory and written to `temp-<pid>.rdb`
+//! in the working directory (`dir`, which is the process's cwd, as in
+//! Redis), flushed to disk with `fsync`, then renamed over `dbfilename`.
+//! The rename is atomic, so a reader (or a crash) sees the old file or the
+//! new one, never half of one. Building the file in memory first costs a
+//! second copy of the dataset's serialized size for the duration of the
+//! save; without fork there is no child to stream from, and SAVE blocks
+//! the server either way, so the simpler path wins for now.
+//!
+//! # Loading
+//! The file is read whole and parsed with the same value decoder as
+//! RESTORE. Keys whose expire time has passed are dropped (we are always a
+//! master), empty collections are skipped with a count, and anything
+//! malformed — a bad checksum, an unknown opcode, a value that fails
+//! validation, a duplicate key — is an error: at start-up Redis refuses to
+//! run with half a dataset, and so do we.
+
+use std::io::Write;
+
+use super::decode::Reader;
+use super::encode::{object_type, Writer};
+use super::*;
+use crate::db::value::{RObj, LRU_CLOCK_MAX};
+use crate::db::{Db, Key};
+use crate::server::Server;
+use crate::util::crc64;
+
+/// How to build the access metadata of loaded keys.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadClock {
+    /// Wall clock now (ms): keys that expired before it are skipped.
+    pub now_ms: i64,
+    /// Current LRU clock (seconds, 24 bits).
+    pub lru_clock: u32,
+    /// Current time in minutes (LFU's 16-bit stamp).
+    pub now_min: u32,
+    /// An LFU policy is active: the FREQ opcode applies, not IDLE.
+    pub lfu: bool,
+    /// Metadata of an object with no IDLE/FREQ information.
+    pub default_lru: u32,
+}
+
+impl LoadClock {
+    pub fn for_server(srv: &Server) -> LoadClock {
+        LoadClock {
+            now_ms: srv.cmd_time_ms,
+            lru_clock: srv.lru_clock(),
+            now_min: (srv.cmd_time_ms / 60000) as u32,
+            lfu: srv.config.maxmemory_policy.is_lfu(),
+            default_lru: srv.new_obj_lru(),
+        }
+    }
+
+    /// The object's access metadata given the optional LFU counter or LRU
+    /// idle seconds that came with it (`objectSetLRUOrLFU`).
+    pub fn lru_for(&self, freq: Option<u8>, idle_s: Option<u64>) -> u32 {
+        if self.lfu {
+            match freq {
+                Some(f) => ((self.now_min & 0xffff) << 8) | u32::from(f),
+                None => self.default_lru,
+            }
+        } else {
+            match idle_s {
+                Some(idle) => {
+                    let abs = i64::from(self.lru_clock) - (idle.min(i64::MAX as u64) as i64);
+                    let abs = if abs < 0 {
+                        abs.rem_euclid(i64::from(LRU_CLOCK_MAX))
+                    } else {
+                        abs
+                    };
+                    abs as u32
+                }
+                None => self.default_lru,
+            }
+        }
+    }
+}
+
+/// What a load did (INFO's `rdb_last_load_keys_*`, the log line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    pub empty_keys_skipped: u64,
+}
+
+/// What the writer needs besides the databases.
+pub struct SaveInfo {
+    pub compress: bool,
+    pub checksum: bool,
+    /// `ctime` AUX field (seconds).
+    pub now_s: i64,
+    pub used_mem: u64,
+    /// Access metadata policy: write IDLE (LRU) or FREQ (LFU) opcodes.
+    pub lru: bool,
+    pub lfu: bool,
+    pub lru_clock: u32,
+    pub now_min: u32,
+    pub lfu_decay_time: u64,
+}
+
+/// The complete RDB image of `dbs` (`rdbSaveRio`).
+pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
+    let mut w = Writer::new(info.compress);
+    w.buf
+        .extend_from_slice(format!("REDIS{:04}", RDB_VERSION).as_bytes());
+    w.aux("redis-ver", crate::server::REDIS_VERSION.as_bytes());
+    w.aux_int("redis-bits", 64);
+    w.aux_int("ctime", info.now_s);
+    w.aux_int("used-mem", info.used_mem as i64);
+    w.aux_int("aof-base", 0);
+    for db in dbs {
+        if db.is_empty() {
+            continue;
+        }
+        w.byte(OPCODE_SELECTDB);
+        w.len(db.id as u64);
+        w.byte(OPCODE_RESIZEDB);
+        w.len(db.dict.len() as u64);
+        w.len(db.expires.len() as u64);
+        for (key, obj) in db.dict.iter() {
+            if let Some(when) = db.get_expire(key) {
+                w.byte(OPCODE_EXPIRETIME_MS);
+                w.millis(when);
+            }
+            if info.lru {
+                let idle = crate::db::value::lru_idle_seconds(obj.lru, info.lru_clock);
+                w.byte(OPCODE_IDLE);
+                w.len(idle);
+            }
+            if info.lfu {
+                let freq = crate::db::value::lfu_decr_and_return(
+                    obj.lru,
+                    info.now_min,
+                    info.lfu_decay_time,
+                );
+                w.byte(OPCODE_FREQ);
+                w.byte(freq as u8);
+            }
+            w.byte(object_type(&obj.value));
+            w.raw_string(key);
+            w.object(&obj.value);
+        }
+    }
+    w.byte(OPCODE_EOF);
+    let crc = if info.checksum {
+        crc64::crc64(0, &w.buf)
+    } else {
+        0
+    };
+    w.buf.extend_from_slice(&crc.to_le_bytes());
+    w.buf
+}
+
+/// Parse a whole RDB image into `dbs` (`rdbLoadRio`). With `allow_dup`
+/// (DEBUG RELOAD MERGE) a key already present is replaced; otherwise a
+/// duplicate is an error. `check_crc` is `rdbchecksum`.
+pub fn load_from_bytes(
+    buf: &[u8],
+    dbs: &mut [Db],
+    limits: &Limits,
+    clock: &LoadClock,
+    allow_dup: bool,
+    check_crc: bool,
+) -> std::result::Result<LoadStats, String> {
+    let mut r = Reader::new(buf);
+    let fail = |e: RdbError, r: &Reader| match e {
+        RdbError::ShortRead => {
+            "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string()
+        }
+        other => format!(
+            "Internal error in RDB reading offset {} -> {}",
+            r.pos, other
+        ),
+    };
+    let magic = r.take(9).map_err(|_| {
+        "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string()
+    })?;
+    if &magic[..5] != b"REDIS" {
+        return Err("Wrong signature trying to load DB from file".into());
+    }
+    let ver = std::str::from_utf8(&magic[5..])
+        .ok()
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    if ver < 1 || ver > RDB_VERSION {
+        return Err(format!("Can't handle RDB format version {}", ver));
+    }
+    let mut stats = LoadStats::default();
+    let mut db = 0usize;
+    let mut expire: Option<i64> = None;
+    let mut idle: Option<u64> = None;
+    let mut freq: Option<u8> = None;
+    loop {
+        let t = r.byte().map_err(|e| fail(e, &r))?;
+        match t {
+            OPCODE_EXPIRETIME => {
+                let b = r.take(4).map_err(|e| fail(e, &r))?;
+                expire = Some(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) * 1000);
+                continue;
+            }
+            OPCODE_EXPIRETIME_MS => {
+                expire = Some(r.millis().map_err(|e| fail(e, &r))?);
+                continue;
+            }
+            OPCODE_FREQ => {
+                freq = Some(r.byte().map_err(|e| fail(e, &r))?);
+                continue;
+            }
+            OPCODE_IDLE => {
+                idle = Some(r.len().map_err(|e| fail(e, &r))?);
+                continue;
+            }
+            OPCODE_EOF => break,
+            OPCODE_SELECTDB => {
+                let id = r.len().map_err(|e| fail(e, &r))?;
+                if id >= dbs.len() as u64 {
+                    return Err(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting",
+                        dbs.len()
+                    ));
+                }
+                db = id as usize;
+                continue;
+            }
+            OPCODE_RESIZEDB => {
+                let size = r.len().map_err(|e| fail(e, &r))?;
+                let _expires = r.len().map_err(|e| fail(e, &r))?;
+                // A hint only: never trust it for more than the file could hold.
+                let size = size.min(r.remaining() as u64) as usize;
+                dbs[db].dict.expand(size);
+                continue;
+            }
+            OPCODE_AUX => {
+                let k = r.string().map_err(|e| fail(e, &r))?;
+                let v = r.string().map_err(|e| fail(e, &r))?;
+                match &k[..] {
+                    b"redis-ver" => log::info!(
+                        "Loading RDB produced by version {}",
+                        String::from_utf8_lossy(&v)
+                    ),
+                    b"ctime" => {
+                        if let Some(ct) = crate::util::numbers::parse_i64(&v) {
+                            let age = clock.now_ms / 1000 - ct;
+                            log::info!("RDB age {} seconds", age.max(0));
+                        }
+                    }
+                    b"used-mem" => {
+                        if let Some(m) = crate::util::numbers::parse_i64(&v) {
+                            log::info!(
+                                "RDB memory usage when created {:.2} Mb",
+                                m as f64 / (1024.0 * 1024.0)
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            OPCODE_MODULE_AUX => {
+                return Err(fail(
+                    RdbError::Corrupt(
+                        "Unsupported module auxiliary data in RDB: modules are not supported"
+                            .into(),
+                    ),
+                    &r,
+                ));
+            }
+            OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
+                return Err(fail(
+                    RdbError::Corrupt(
+                        "Unsupported function library in RDB: Redis Functions are not implemented"
+                            .into(),
+                    ),
+                    &r,
+                ));
+            }
+            _ => {}
+        }
+        // A key/value pair of type `t`.
+        let key = r.string().map_err(|e| fail(e, &r))?;
+        let value = match r.object(t, limits) {
+            Ok(v) => Some(v),
+            Err(RdbError::EmptyKey) => {
+                stats.empty_keys_skipped += 1;
+                None
+            }
+            Err(e) => return Err(fail(e, &r)),
+        };
+        let (exp, fr, id) = (expire.take(), freq.take(), idle.take());
+        let Some(value) = value else { continue };
+        if matches!(exp, Some(when) if when < clock.now_ms) {
+            stats.keys_expired += 1;
+            continue;
+        }
+        let d = &mut dbs[db];
+        if d.dict.contains_key(&key[..]) {
+            if !allow_dup {
+                return Err(format!(
+                    "RDB has duplicated key '{}' in DB {}",
+                    String::from_utf8_lossy(&key),
+                    db
+                ));
+            }
+            d.delete(&key);
+        }
+        d.add(Key::from(&key[..]), RObj::new(value, clock.lru_for(fr, id)));
+        if let Some(when) = exp {
+            d.set_expire(&key, when);
+        }
+        stats.keys_loaded += 1;
+    }
+    if ver >= 5 {
+        let pos = r.pos;
+        let b = r.take(8).map_err(|e| fail(e, &r))?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        let expected = u64::from_le_bytes(a);
+        if check_crc {
+            if expected == 0 {
+                log::warn!("RDB file was saved with checksum disabled: no check performed.");
+            } else if crc64::crc64(0, &buf[..pos]) != expected {
+                return Err("Wrong RDB checksum. Aborting now.".into());
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn save_info(srv: &Server) -> SaveInfo {
+    let now = crate::server::now_ms();
+    SaveInfo {
+        compress: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+        now_s: now / 1000,
+        used_mem: crate::alloc::used_memory() as u64,
+        lru: srv.config.maxmemory_policy.is_lru(),
+        lfu: srv.config.maxmemory_policy.is_lfu(),
+        lru_clock: ((now / 1000) as u32) & LRU_CLOCK_MAX,
+        now_min: (now / 60000) as u32,
+        lfu_decay_time: u64::from(srv.config.lfu_decay_time),
+    }
+}
+
+/// Write the dataset to `dbfilename` in the working directory
+/// (`rdbSave`): temp file, fsync, rename. On success the dirty counter and
+/// LASTSAVE are reset. Errors are logged like Redis and returned.
+pub fn save(srv: &mut Server) -> std::result::Result<(), String> {
+    let image = save_to_bytes(&srv.dbs, &save_info(srv));
+    let tmp = format!("temp-{}.rdb", std::process::id());
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&image)?;
+        f.sync_all()?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        let msg = format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+            tmp, srv.config.dir, e
+        );
+        log::warn!("{}", msg);
+        srv.rdb_last_save_ok = false;
+        return Err(msg);
+    }
+    if let Err(e) = std::fs::rename(&tmp, &srv.config.dbfilename) {
+        let _ = std::fs::remove_file(&tmp);
+        let msg = format!(
+            "Error moving temp DB file {} on the final destination {} (in server root dir {}): {}",
+            tmp, srv.config.dbfilename, srv.config.dir, e
+        );
+        log::warn!("{}", msg);
+        srv.rdb_last_save_ok = false;
+        return Err(msg);
+    }
+    log::info!("DB saved on disk");
+    srv.dirty = 0;
+    srv.lastsave_s = crate::server::now_ms() / 1000;
+    srv.rdb_last_save_ok = true;
+    Ok(())
+}
+
+/// Load `dbfilename` into the databases (`rdbLoad`). `Ok(None)` when the
+/// file does not exist.
+pub fn load(srv: &mut Server, allow_dup: bool) -> std::result::Result<Option<LoadStats>, String> {
+    let buf = match std::fs::read(&srv.config.dbfilename) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Fatal error loading the DB: {}. Exiting.", e)),
+    };
+    srv.cmd_time_ms = crate::server::now_ms();
+    let limits = Limits::from_config(&srv.config);
+    let clock = LoadClock::for_server(srv);
+    let check = srv.config.rdbchecksum;
+    let stats = load_from_bytes(&buf, &mut srv.dbs, &limits, &clock, allow_dup, check)?;
+    if stats.empty_keys_skipped > 0 {
+        log::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+            stats.keys_loaded,
+            stats.keys_expired,
+            stats.empty_keys_skipped
+        );
+    } else {
+        log::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            stats.keys_loaded,
+            stats.keys_expired
+        );
+    }
+    srv.rdb_last_load_keys_loaded = stats.keys_loaded;
+    srv.rdb_last_load_keys_expired = stats.keys_expired;
+    Ok(Some(stats))
+}
+
+/// Start-up loading (`loadDataFromDisk`): a missing file is fine, anything
+/// else wrong stops the server.
+pub fn load_at_startup(srv: &mut Server) -> std::result::Result<(), String> {
+    let start = std::time::Instant::now();
+    if load(srv, false)?.is_some() {
+        log::info!(
+            "DB loaded from disk: {:.3} seconds",
+            start.elapsed().as_secs_f64()
+        );
+        srv.lastsave_s = crate::server::now_ms() / 1000;
+    }
+    srv.dirty = 0;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{RStr, Value};
+
+    fn info() -> SaveInfo {
+        SaveInfo {
+            compress: true,
+            checksum: true,
+            now_s: 1_700_000_000,
+            used_mem: 1_000_000,
+            lru: false,
+            lfu: false,
+            lru_clock: 0,
+            now_min: 0,
+            lfu_decay_time: 1,
+        }
+    }
+
+    fn clock() -> LoadClock {
+        LoadClock {
+            now_ms: 1_700_000_000_000,
+            lru_clock: 100,
+            now_min: 0,
+            lfu: false,
+            default_lru: 100,
+        }
+    }
+
+    fn dbs() -> Vec<Db> {
+        let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+        dbs[0].set(b"a", RObj::string(RStr::Int(1), 0), false);
+        dbs[0].set(
+            b"long",
+            RObj::string(RStr::Raw(b"xyz".repeat(30)), 0),
+            false,
+        );
+        dbs[0].set_expire(b"long", 1_800_000_000_000);
+        dbs[0].set(b"old", RObj::string(RStr::Int(1), 0), false);
+        dbs[0].set_expire(b"old", 1_000);
+        dbs[3].set(b"b", RObj::string(RStr::Emb(b"v"[..].into()), 0), false);
+        dbs
+    }
+
+    #[test]
+    fn file_round_trip() {
+        let img = save_to_bytes(&dbs(), &info());
+        assert_eq!(&img[..9], b"REDIS0010");
+        let mut out: Vec<Db> = (0..16).map(Db::new).collect();
+        let st =
+            load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).unwrap();
+        assert_eq!(
+            st,
+            LoadStats {
+                keys_loaded: 3,
+                keys_expired: 1,
+                empty_keys_skipped: 0
+            }
+        );
+        assert_eq!(
+            out[0].peek(b"long").map(|o| o.value.clone()),
+            Some(Value::Str(RStr::Raw(b"xyz".repeat(30))))
+        );
+        assert_eq!(out[0].get_expire(b"long"), Some(1_800_000_000_000));
+        assert!(out[3].peek(b"b").is_some());
+        // Loading again into the same dbs: duplicates unless merging.
+        assert!(
+            load_from_bytes(&img, &mut out, &Limits::default(), &clock(), false, true).is_err()
+        );
+        assert!(load_from_bytes(&img, &mut out, &Limits::default(), &clock(), true, true).is_ok());
+    }
+
+    #[test]
+    fn checksum_and_corruption() {
+        let img = save_to_bytes(&dbs(), &info());
+        let mut bad = img.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 0x55;
+        let mut out: Vec<Db> = (0..16).map(Db::new).collect();
+        let e =
+            load_from_bytes(&bad, &mut out, &Limits::default(), &clock(), true, true).unwrap_err();
+        assert!(e.contains("checksum"), "{e}");
+        // Without checking, the same file loads.
+        assert!(load_from_bytes(&bad, &mut out, &Limits::default(), &clock(), true, false).is_ok());
+        for i in 0..img.len() {
+            let mut out: Vec<Db> = (0..16).map(Db::new).collect();
+            assert!(load_from_bytes(
+                &img[..i],
+                &mut out,
+                &Limits::default(),
+                &clock(),
+                false,
+                true
+            )
+            .is_err());
+            let mut c = img.clone();
+            c[i] ^= 0xff;
+            let mut out: Vec<Db> = (0..16).map(Db::new).collect();
+            let _ = load_from_bytes(&c, &mut out, &Limits::default(), &clock(), true, false);
+        }
+    }
+
+    #[test]
+    fn idle_time_sets_lru() {
+        let c = clock();
+        assert_eq!(c.lru_for(None, Some(30)), 70);
+        assert_eq!(c.lru_for(None, Some(130)), LRU_CLOCK_MAX - 30);
+        assert_eq!(c.lru_for(None, None), 100);
+    }
+}
