@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{start_ferrodis, start_redis, Conn, Server};
+use common::{start_ferrodis, start_redis, Conn, Rng, Server};
 
 /// A real redis-server and ferrodis, with one connection to each.
 struct Pair {
@@ -556,28 +556,12 @@ fn write_and_read_accounting() {
     }
 }
 
-/// xorshift64: a deterministic stream from a fixed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in `0..n`.
-    fn pick(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// A randomized stream of bitmap and string commands over a few keys, from
 /// a fixed seed, compared reply by reply.
 #[test]
 fn randomized_bitmap_stream() {
-    let mut rng = Rng(0xb170_b5ed);
+    let mut rng = Rng::new(0xb170_b5ed);
     let keys = ["k0", "k1", "k2", "k3"];
     let vals = [
         "\\e",

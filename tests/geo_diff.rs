@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Rng, Server};
 
 struct Pair {
     redis: Conn,
@@ -331,28 +331,11 @@ fn skiplist_and_resp3() {
     p.same_events();
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// Uniform in [lo, hi) with 15 random digits.
-    fn float(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
-    }
-}
 
 #[test]
 fn randomized_points_and_searches() {
     let Some(mut p) = Pair::new() else { return };
-    let mut rng = Rng(0x6e0_5eed_2026);
+    let mut rng = Rng::new(0x6e0_5eed_2026);
     let units = ["m", "km", "ft", "mi"];
     let mut nonempty = 0;
     for round in 0..12 {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{parse_line, read_one, show, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, read_one, show, start_ferrodis, start_redis, Conn, Rng, Server};
 
 struct Pair {
     redis: Conn,
@@ -306,25 +306,13 @@ fn keyspace_notifications() {
     assert_eq!(got[1], got[0]);
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Random PFADD / PFMERGE / PFCOUNT / PFDEBUG streams over a few keys,
 /// with the occasional byte corruption, from a fixed seed.
 #[test]
 fn randomized_stream() {
     let mut p = pair_or_skip!();
-    let mut rng = Rng(0x5eed_4a11);
+    let mut rng = Rng::new(0x5eed_4a11);
     p.same("CONFIG SET hll-sparse-max-bytes 600");
     let keys = ["r0", "r1", "r2", "r3"];
     for step in 0..3000 {

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Rng, Server};
 
 struct Pair {
     redis: Conn,
@@ -325,20 +325,6 @@ fn plain_nodes_and_size_limits() {
     p.same_events();
 }
 
-/// xorshift64*: a fixed, reproducible stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn element(rng: &mut Rng) -> Vec<u8> {
     match rng.below(6) {
@@ -353,7 +339,7 @@ fn element(rng: &mut Rng) -> Vec<u8> {
 #[test]
 fn randomized_list_stream() {
     let Some(mut p) = Pair::new() else { return };
-    let mut rng = Rng(0x5EED_1157_0000_0001);
+    let mut rng = Rng::star(0x5EED_1157_0000_0001);
     let keys = ["k1", "k2", "k3"];
     let sides = ["LEFT", "RIGHT"];
     for step in 0..4000 {

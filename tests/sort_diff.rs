@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Rng, Server};
 
 struct Pair {
     redis: Conn,
@@ -182,20 +182,6 @@ fn fixed_script() {
     p.same_events();
 }
 
-/// xorshift64*: a fixed, reproducible stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A number-like element: integers, decimals, exponents, and the odd
 /// string (which makes numeric sorts fail, deterministically). Never out
@@ -218,7 +204,7 @@ fn element(rng: &mut Rng) -> String {
 #[test]
 fn randomized_sorts() {
     let Some(mut p) = Pair::new() else { return };
-    let mut rng = Rng(0x5eed_50f7);
+    let mut rng = Rng::star(0x5eed_50f7);
     for round in 0..300 {
         p.same("FLUSHALL");
         let n = rng.below(12);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{parse_line, show, start_ferrodis, start_redis, Conn, Server};
+use common::{parse_line, show, start_ferrodis, start_redis, Conn, Rng, Server};
 
 struct Pair {
     redis: Conn,
@@ -324,26 +324,13 @@ fn resp3_shapes() {
     }
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 #[test]
 fn randomized_stream() {
     let mut p = pair_or_skip!();
     p.same("CONFIG SET zset-max-listpack-entries 16");
     p.same("CONFIG SET zset-max-listpack-value 12");
-    let mut rng = Rng(0x5eed_2024);
+    let mut rng = Rng::new(0x5eed_2024);
     let scores = [
         "0", "1", "-1", "2.5", "1e17", "0.1", "-0", "inf", "-inf", "3", "7", "(3", "100",
     ];

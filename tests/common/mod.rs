@@ -231,3 +231,53 @@ pub fn parse_line(line: &str) -> Vec<Vec<u8>> {
 pub fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// A fixed, reproducible pseudo-random stream for the randomized
+/// differential tests (xorshift64, or xorshift64* for the streams that were
+/// written with it; both are kept so every test replays its exact sequence).
+pub struct Rng {
+    state: u64,
+    star: bool,
+}
+
+impl Rng {
+    /// xorshift64 from `seed` (non-zero).
+    pub fn new(seed: u64) -> Rng {
+        Rng { state: seed, star: false }
+    }
+
+    /// xorshift64* from `seed` (non-zero).
+    pub fn star(seed: u64) -> Rng {
+        Rng { state: seed, star: true }
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let s = &mut self.state;
+        if self.star {
+            *s ^= *s >> 12;
+            *s ^= *s << 25;
+            *s ^= *s >> 27;
+            s.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        } else {
+            *s ^= *s << 13;
+            *s ^= *s >> 7;
+            *s ^= *s << 17;
+            *s
+        }
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// An index in `0..n`.
+    pub fn pick(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Uniform in [lo, hi) with 53 random bits.
+    pub fn float(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+    }
+}
