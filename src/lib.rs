@@ -38,7 +38,8 @@
 //! | [`pubsub`] | publish/subscribe, keyspace notifications | `pubsub.c`, `notify.c` |
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
 //! | [`slowlog`] | SLOWLOG: commands slower than a threshold | `slowlog.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double, LZF | `util.c`, `lzf_c.c`, `lzf_d.c` |
+//! | [`latency`] | LATENCY: per-command histograms, latency monitor events, DOCTOR | `latency.c`, `sparkline.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, HDR histogram | `util.c`, `lzf_c.c`, `lzf_d.c`, `hdr_histogram.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -58,6 +59,7 @@ pub mod db;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
+pub mod latency;
 pub mod multi;
 pub mod pubsub;
 pub mod resp;

@@ -8,12 +8,14 @@
 //! - [`long_double`]: a software x87 `long double` for INCRBYFLOAT, HINCRBYFLOAT and
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
 //! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression).
+//! - [`hdr`]: the HDR histogram layout of `hdr_histogram` behind per-command latency tracking.
 //!
 //! Invariants: these modules depend on nothing but `std`, never panic on client
 //! input, and reproduce Redis 7.0's output byte for byte (the tests hold cases
 //! captured from a real redis-server 7.0.15).
 
 pub mod glob;
+pub mod hdr;
 pub mod long_double;
 pub mod lzf;
 pub mod numbers;
