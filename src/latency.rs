@@ -616,10 +616,10 @@ fn doctor_report(srv: &Server, now_s: i64, thp: bool) -> String {
         report.push_str("\nI have a few advices for you:\n\n");
         let suggested = threshold.saturating_mul(1000);
         if adv.slowlog_enabled {
-            let _ = write!(report, "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {suggested}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n");
+            let _ = writeln!(report, "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {suggested}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.");
         }
         if adv.slowlog_tuning {
-            let _ = write!(report, "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {suggested}'.\n");
+            let _ = writeln!(report, "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {suggested}'.");
         }
         if adv.slowlog_inspect {
             report.push_str("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
@@ -749,6 +749,28 @@ mod tests {
             - Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n\
             - Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n";
         assert_eq!(r, expected);
+        // Slow log off: the advice names threshold * 1000 microseconds.
+        srv.config.slowlog_log_slower_than = -1;
+        let r = doctor_report(&srv, 100, false);
+        assert!(r.contains("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than 200000'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n- Check your Slow Log"), "{r}");
+        // Slow log threshold above the monitor's: tuning advice instead.
+        srv.config.slowlog_log_slower_than = 300_000;
+        let r = doctor_report(&srv, 100, false);
+        assert!(
+            r.contains(
+                "monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than 200000'.\n"
+            ),
+            "{r}"
+        );
+        // Expire cycles with hz < 100, and transparent huge pages.
+        srv.latency.add_sample("expire-cycle", 250, 100);
+        let r = doctor_report(&srv, 100, true);
+        assert!(r.contains("2. expire-cycle: 1 latency spikes (average 250ms, mean deviation 0ms, period 1.00 sec). Worst all time event 250ms.\n"), "{r}");
+        assert!(r.contains("'CONFIG SET hz 100'.\n"), "{r}");
+        assert!(
+            r.ends_with("to get rid of the huge pages already created.\n"),
+            "{r}"
+        );
     }
 
     #[test]
