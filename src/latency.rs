@@ -24,8 +24,8 @@
 //! milliseconds and, when the duration reaches the threshold (0 disables),
 //! add a sample to a named *event*: `command` / `fast-command` (every
 //! `call()`, by the command's `fast` flag), `expire-cycle` (one active expire
-//! cycle) and `expire-del` (the slowest key deletion inside it; Redis also
-//! times lazy expiry's deletions, which happen inside the keyspace here),
+//! cycle) and `expire-del` (freeing an expired key, by the active cycle or
+//! by lazy expiry; the slowest one of a cycle or of a command is sampled),
 //! `eviction-cycle` and `eviction-del` (maxmemory eviction). Redis's other
 //! events (fork, AOF fsync and rename, rdb-unlink-temp-file, module-acquire-GIL,
 //! while-blocked-cron, command-unblocking) time code ferrodis does not have;

@@ -1085,6 +1085,8 @@ impl Server {
                 continue;
             }
             let keys = std::mem::take(&mut self.dbs[i].lazy_expired);
+            let del_ms = std::mem::take(&mut self.dbs[i].lazy_expire_del_ms);
+            crate::latency::add_sample_if_needed(self, "expire-del", del_ms);
             for k in keys {
                 self.key_expired(i, k);
             }
