@@ -320,7 +320,7 @@ fn string2d(s: &str) -> Option<f64> {
 
 /// `printf("%f")` followed by Redis's `trimDoubleString`: six decimals, trailing zeros and a
 /// trailing dot removed.
-fn format_percentile(v: f64) -> String {
+pub(crate) fn format_percentile(v: f64) -> String {
     let mut s = format!("{v:.6}");
     if s.contains('.') {
         while s.ends_with('0') {

@@ -106,6 +106,7 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
     let mut total_expired = 0u64;
     let mut iteration = 0u64;
     let mut expired_keys = Vec::new();
+    let mut expire_del_ms = 0u64;
 
     for _ in 0..dbs_per_call {
         if srv.expire_state.timelimit_exit {
@@ -152,7 +153,10 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
             }
             let expired = stale.len() as u64;
             for k in stale {
+                // Freeing a big value is the costly part (`expire-del`).
+                let del_start = Instant::now();
                 db.delete(&k);
+                expire_del_ms = expire_del_ms.max(del_start.elapsed().as_millis() as u64);
                 expired_keys.push((dbi, k));
             }
             total_sampled += sampled;
@@ -182,7 +186,12 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
     for (dbi, k) in expired_keys {
         srv.key_expired(dbi, k);
     }
-    srv.stats.expire_cycle_time_used_us += start.elapsed().as_micros() as u64;
+    let elapsed_us = start.elapsed().as_micros() as u64;
+    srv.stats.expire_cycle_time_used_us += elapsed_us;
+    // The latency monitor: the slowest single deletion (several in one
+    // second would keep the max anyway), then the whole cycle.
+    crate::latency::add_sample_if_needed(srv, "expire-del", expire_del_ms);
+    crate::latency::add_sample_if_needed(srv, "expire-cycle", elapsed_us / 1000);
     let current_perc = if total_sampled > 0 {
         total_expired as f64 / total_sampled as f64
     } else {

@@ -40,7 +40,8 @@
 //! | [`tracking`] | client-side caching invalidation | `tracking.c` |
 //! | [`scripting`] | Lua scripting: EVAL, the `redis` API, RESP<->Lua, sandbox, cjson/cmsgpack/bit/struct | `eval.c`, `script.c`, `script_lua.c` |
 //! | [`slowlog`] | SLOWLOG: commands slower than a threshold | `slowlog.c` |
-//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, SHA1, CRC-64 | `util.c`, `lzf_*.c`, `sha1.c`, `crc64.c` |
+//! | [`latency`] | LATENCY: per-command histograms, latency monitor events, DOCTOR | `latency.c`, `sparkline.c` |
+//! | [`util`] | glob matching, number parsing/formatting, long double, LZF, SHA1, CRC-64, HDR histogram | `util.c`, `lzf_*.c`, `sha1.c`, `crc64.c`, `hdr_histogram.c` |
 //! | [`alloc`] | counting allocator behind `used_memory` | `zmalloc.c` |
 //!
 //! A request's life: [`event_loop`] reads bytes into the client's
@@ -60,6 +61,7 @@ pub mod db;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
+pub mod latency;
 pub mod multi;
 pub mod pubsub;
 pub mod rdb;

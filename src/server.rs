@@ -269,6 +269,8 @@ pub struct Server {
     pub monitors: Vec<usize>,
     /// SLOWLOG entries, newest first.
     pub slowlog: crate::slowlog::SlowLog,
+    /// Latency monitor events (see latency.rs).
+    pub latency: crate::latency::LatencyMonitor,
     /// TCP listeners (owned here so CONFIG SET port/bind can rebind) and a
     /// handle on the poller's registry for that.
     pub listeners: Vec<mio::net::TcpListener>,
@@ -348,6 +350,7 @@ impl Server {
             eviction: Default::default(),
             monitors: Vec::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            latency: Default::default(),
             listeners: Vec::new(),
             registry: None,
             client_by_id: Default::default(),
@@ -381,11 +384,13 @@ impl Server {
         self.parse_limits.proto_max_bulk_len = self.config.proto_max_bulk_len;
     }
 
-    /// CONFIG RESETSTAT: zero the INFO statistics, command and error stats.
+    /// CONFIG RESETSTAT: zero the INFO statistics, command and error
+    /// stats, and drop the commands' latency histograms.
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
         for e in self.commands.entries.iter_mut() {
             e.stats = Default::default();
+            e.latency_histogram = None;
         }
     }
 
@@ -996,8 +1001,18 @@ impl Server {
             if failed {
                 e.stats.failed_calls += 1;
             }
+            if self.config.latency_tracking {
+                crate::latency::record_command(self, id, usec);
+            }
         }
         self.stats.numcommands += 1;
+        // The latency monitor sees every execution, blocking or not.
+        let event = if def.flags & table::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        crate::latency::add_sample_if_needed(self, event, usec / 1000);
         // The slow log: a blocked command is logged once it is served.
         if !blocked_now
             && self.config.slowlog_log_slower_than >= 0
@@ -1153,6 +1168,8 @@ impl Server {
                 continue;
             }
             let keys = std::mem::take(&mut self.dbs[i].lazy_expired);
+            let del_ms = std::mem::take(&mut self.dbs[i].lazy_expire_del_ms);
+            crate::latency::add_sample_if_needed(self, "expire-del", del_ms);
             for k in keys {
                 self.key_expired(i, k);
             }

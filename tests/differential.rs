@@ -438,3 +438,56 @@ fn pubsub_replies() {
         "SUNSUBSCRIBE",
     ]);
 }
+
+/// LATENCY: help, arity and unknown-subcommand errors, the replies with no
+/// data, and one histogram whose bucket is certain (a 200 ms DEBUG SLEEP
+/// lands in the level printed as 270532 µs) in both RESP2 and RESP3.
+#[test]
+fn latency_replies() {
+    compare(&[
+        "LATENCY HELP",
+        "LATENCY HELP xxx",
+        "LATENCY",
+        "LATENCY FOO",
+        "LATENCY GRAPH command extra",
+        "LATENCY GRAPH nosuchevent",
+        "LATENCY HISTORY nosuchevent",
+        "LATENCY LATEST",
+        "LATENCY RESET nosuchevent",
+        "LATENCY RESET",
+        "LATENCY DOCTOR",
+        "CONFIG RESETSTAT",
+        "LATENCY HISTOGRAM nosuch",
+        "LATENCY HISTOGRAM nosuch client|nosuch a|b|c",
+        "DEBUG SLEEP 0.2",
+        "LATENCY HISTOGRAM debug",
+        "LATENCY HISTOGRAM DEBUG nosuch debug",
+        "CONFIG SET latency-tracking no",
+        "INFO latencystats",
+    ]);
+    // RESP3: maps with integer keys (HELLO's reply holds the client id,
+    // which differs between the servers, so it is not compared).
+    let redis = match start_redis(&[]) {
+        Some(r) => r,
+        None => return,
+    };
+    let ours = start_ferrodis(&["--enable-debug-command", "yes"]);
+    let mut a = Conn::connect(redis.port);
+    let mut b = Conn::connect(ours.port);
+    a.cmd("HELLO 3");
+    b.cmd("HELLO 3");
+    for line in [
+        "CONFIG RESETSTAT",
+        "DEBUG SLEEP 0.2",
+        "LATENCY HISTOGRAM debug nosuch",
+        "LATENCY HISTOGRAM nosuch",
+        "LATENCY LATEST",
+    ] {
+        let (ra, rb) = (a.cmd(line), b.cmd(line));
+        assert_eq!(
+            String::from_utf8_lossy(&rb),
+            String::from_utf8_lossy(&ra),
+            "reply differs for: {line}"
+        );
+    }
+}

@@ -578,3 +578,54 @@ fn slowlog_shows_commands_as_sent() {
     c.cmd("PING");
     assert_eq!(c.cmd("SLOWLOG LEN"), b":0\r\n");
 }
+
+/// The latency monitor samples a slow command, LATENCY reads and resets it;
+/// per-command histograms count calls, survive `latency-tracking no` and
+/// are dropped by CONFIG RESETSTAT (which itself is then recorded).
+#[test]
+fn latency_monitor_and_histograms() {
+    let s = start_ferrodis(&[
+        "--latency-monitor-threshold",
+        "50",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("LATENCY LATEST"), b"*0\r\n");
+    assert_eq!(c.cmd("DEBUG SLEEP 0.06"), b"+OK\r\n");
+    let latest = String::from_utf8_lossy(&c.cmd("LATENCY LATEST")).into_owned();
+    assert!(
+        latest.starts_with("*1\r\n*4\r\n$7\r\ncommand\r\n:"),
+        "{latest}"
+    );
+    let history = String::from_utf8_lossy(&c.cmd("LATENCY HISTORY command")).into_owned();
+    assert!(history.starts_with("*1\r\n*2\r\n:"), "{history}");
+    let graph = String::from_utf8_lossy(&c.cmd("LATENCY GRAPH command")).into_owned();
+    assert!(graph.contains("command - high 6"), "{graph}");
+    let doctor = String::from_utf8_lossy(&c.cmd("LATENCY DOCTOR")).into_owned();
+    assert!(doctor.contains("1. command: 1 latency spikes"), "{doctor}");
+    assert_eq!(c.cmd("LATENCY RESET command fast-command"), b":1\r\n");
+    assert_eq!(c.cmd("LATENCY LATEST"), b"*0\r\n");
+
+    assert_eq!(c.cmd("CONFIG RESETSTAT"), b"+OK\r\n");
+    assert_eq!(c.cmd("SET a b"), b"+OK\r\n");
+    let info = String::from_utf8_lossy(&c.cmd("INFO latencystats")).into_owned();
+    assert!(info.contains("latency_percentiles_usec_set:p50="), "{info}");
+    assert!(
+        info.contains("latency_percentiles_usec_config|resetstat:p50="),
+        "{info}"
+    );
+    let histo = String::from_utf8_lossy(&c.cmd("LATENCY HISTOGRAM set")).into_owned();
+    assert!(
+        histo.starts_with(
+            "*2\r\n$3\r\nset\r\n*4\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n*2\r\n"
+        ),
+        "{histo}"
+    );
+    assert_eq!(c.cmd("CONFIG SET latency-tracking no"), b"+OK\r\n");
+    c.cmd("SET a b");
+    let histo = String::from_utf8_lossy(&c.cmd("LATENCY HISTOGRAM set")).into_owned();
+    assert!(histo.contains("$5\r\ncalls\r\n:1\r\n"), "{histo}");
+    let info = String::from_utf8_lossy(&c.cmd("INFO latencystats")).into_owned();
+    assert_eq!(info, "$16\r\n# Latencystats\r\n\r\n");
+}

@@ -28,6 +28,23 @@ const DEFAULT_SECTIONS: &[&str] = &[
 /// Sections that only "all"/"everything" or an explicit request include.
 const EXTRA_SECTIONS: &[&str] = &["commandstats", "latencystats"];
 
+/// The order `genRedisInfoString` emits sections in, whatever was asked.
+const CANONICAL_ORDER: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
+
 /// Redis's human-readable byte counts (`bytesToHuman`).
 pub fn bytes_to_human(n: u64) -> String {
     let d = n as f64;
@@ -85,12 +102,7 @@ pub fn info_string(srv: &Server, args: &[Vec<u8>]) -> String {
     let sections = selected_sections(args);
     let mut s = String::new();
     // Emit in Redis's canonical order.
-    let order: Vec<&str> = DEFAULT_SECTIONS
-        .iter()
-        .chain(EXTRA_SECTIONS)
-        .copied()
-        .collect();
-    for name in order {
+    for &name in CANONICAL_ORDER {
         if !sections.iter().any(|x| x == name) {
             continue;
         }
@@ -288,7 +300,10 @@ fn section(srv: &Server, name: &str, s: &mut String) {
                 );
             }
         }
-        "latencystats" => s.push_str("# Latencystats\r\n"),
+        "latencystats" => {
+            s.push_str("# Latencystats\r\n");
+            crate::latency::info_latencystats(srv, s);
+        }
         _ => {}
     }
 }
@@ -319,5 +334,9 @@ mod tests {
         assert!(v(&["all"]).contains(&"commandstats".to_string()));
         assert!(v(&["commandSTATS"]).contains(&"commandstats".to_string()));
         assert_eq!(v(&["cpu", "cpu"]), vec!["cpu".to_string()]);
+        // Every selectable section has a place in the output order.
+        for s in DEFAULT_SECTIONS.iter().chain(EXTRA_SECTIONS) {
+            assert!(CANONICAL_ORDER.contains(s), "{s}");
+        }
     }
 }

@@ -240,6 +240,16 @@ static OBJECT_SUBS: [CommandDef; 5] = [
 ];
 
 #[rustfmt::skip]
+static LATENCY_SUBS: [CommandDef; 7] = [
+    cmd("doctor", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return a human readable latency analysis report.", O1, crate::latency::latency_doctor_command),
+    cmd("graph", 3, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return a latency graph for the event.", O1, crate::latency::latency_graph_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Show helpful text about the different subcommands.", O1, crate::latency::latency_help_command),
+    cmd("histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.", crate::latency::latency_histogram_command),
+    cmd("history", 3, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return timestamp-latency samples for the event.", O1, crate::latency::latency_history_command),
+    cmd("latest", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return the latest latency samples for all events.", O1, crate::latency::latency_latest_command),
+    cmd("reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Reset latency data for one or more events.", O1, crate::latency::latency_reset_command),
+];
+
 static SLOWLOG_SUBS: [CommandDef; 4] = [
     cmd("get", -2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", crate::slowlog::slowlog_get_command),
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "6.2.0", "Show helpful text about the different subcommands", O1, crate::slowlog::slowlog_help_command),
@@ -513,6 +523,7 @@ pub static TABLE: &[CommandDef] = &[
     container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
     container("slowlog", "server", "2.2.12", "A container for slow log commands", container_alone, &SLOWLOG_SUBS),
+    container("latency", "server", "2.8.13", "A container for latency diagnostics commands", container_alone, &LATENCY_SUBS),
     cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "1.0.0", "Listen for all requests received by the server in real time", "", sv::monitor_command),
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
     cmd("save", 1, NOSCRIPT | ADMIN | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases", sv::save_command),

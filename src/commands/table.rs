@@ -198,6 +198,9 @@ pub struct CmdEntry {
     pub parent: Option<CmdId>,
     subs: HashMap<&'static str, CmdId, FnvBuild>,
     pub stats: CmdStats,
+    /// Latency histogram (LATENCY HISTOGRAM, INFO latencystats), created
+    /// by the first call; see latency.rs.
+    pub latency_histogram: Option<Box<crate::util::hdr::Histogram>>,
 }
 
 /// Why a lookup failed: the reply text is Redis's.
@@ -262,6 +265,7 @@ impl CommandTable {
                 parent: None,
                 subs: HashMap::default(),
                 stats: CmdStats::default(),
+                latency_histogram: None,
             });
             t.top.insert(def.name, id);
             for sub in def.subcommands {
@@ -272,6 +276,7 @@ impl CommandTable {
                     parent: Some(id),
                     subs: HashMap::default(),
                     stats: CmdStats::default(),
+                    latency_histogram: None,
                 });
                 t.entries[id].subs.insert(sub.name, sid);
             }

@@ -29,6 +29,8 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Keys deleted by lazy expiry since the server last drained this list.
     pub lazy_expired: Vec<Key>,
+    /// Slowest of those deletions, ms (the latency monitor's `expire-del`).
+    pub lazy_expire_del_ms: u64,
 }
 
 impl Db {
@@ -40,6 +42,7 @@ impl Db {
             expires_cursor: 0,
             avg_ttl: 0,
             lazy_expired: Vec::new(),
+            lazy_expire_del_ms: 0,
         }
     }
 
@@ -69,10 +72,16 @@ impl Db {
         if !self.is_expired(key, now_ms) {
             return false;
         }
-        if let Some((k, _)) = self.dict.remove(key) {
+        // Timed: freeing a big expired value stalls the command that
+        // touched it (Redis's `expire-del` latency event).
+        let start = std::time::Instant::now();
+        if let Some((k, value)) = self.dict.remove(key) {
             self.expires.remove(key);
+            drop(value);
             self.lazy_expired.push(k);
         }
+        let ms = start.elapsed().as_millis() as u64;
+        self.lazy_expire_del_ms = self.lazy_expire_del_ms.max(ms);
         true
     }
 

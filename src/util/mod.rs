@@ -10,6 +10,7 @@
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
 //! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression, RDB strings).
 //! - [`crc64`]: Redis's CRC-64 (RDB file and DUMP payload checksums).
+//! - [`hdr`]: the HDR histogram layout of `hdr_histogram` behind per-command latency tracking.
 //!
 //! Invariants: these modules depend on nothing but `std`, never panic on client
 //! input, and reproduce Redis 7.0's output byte for byte (the tests hold cases
@@ -17,6 +18,7 @@
 
 pub mod crc64;
 pub mod glob;
+pub mod hdr;
 pub mod long_double;
 pub mod lzf;
 pub mod numbers;
