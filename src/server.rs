@@ -757,17 +757,25 @@ impl Server {
 
     /// Whether command `id` from client `cid` writes: a write command, or an
     /// EXEC whose queue holds one (`is_write_command` in processCommand).
-    fn is_write_request(&self, cid: usize, id: CmdId) -> bool {
+    fn is_write_request(&self, cid: usize, id: CmdId, argv: &[Vec<u8>]) -> bool {
         let def = &self.commands.entries[id].def;
         if def.name == "exec" {
             self.clients[cid].multi.as_ref().is_some_and(|m| {
                 m.commands
                     .iter()
-                    .any(|(q, _)| self.commands.entries[*q].def.flags & table::WRITE != 0)
+                    .any(|(q, a)| self.command_flags(*q, a) & table::WRITE != 0)
             })
         } else {
-            def.flags & table::WRITE != 0
+            // A script without `no-writes` counts as a write.
+            self.command_flags(id, argv) & table::WRITE != 0
         }
+    }
+
+    /// Whether `min-replicas-to-write` refuses writes now
+    /// (`!checkGoodReplicasStatus`): no replica can connect yet, so any
+    /// non-zero setting with a non-zero max lag does.
+    pub fn lacks_good_replicas(&self) -> bool {
+        self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0
     }
 
     /// Redis's `processCommand`: checks that do not depend on the command's
@@ -851,13 +859,9 @@ impl Server {
             }
         }
         // min-replicas-to-write: a master without enough good replicas
-        // refuses writes (checkGoodReplicasStatus). No replica can connect
-        // yet, so any non-zero setting (with a non-zero max lag) refuses
-        // them. EXEC counts as a write if it queued one.
-        if self.config.min_replicas_to_write > 0
-            && self.config.min_replicas_max_lag > 0
-            && self.is_write_request(cid, id)
-        {
+        // refuses writes (checkGoodReplicasStatus). EXEC counts as a write
+        // if it queued one, a script unless it declared `no-writes`.
+        if self.lacks_good_replicas() && self.is_write_request(cid, id, &argv) {
             self.reject(cid, Some(id), "NOREPLICAS Not enough good replicas to write.", &argv);
             return;
         }

@@ -720,6 +720,13 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
             "-OOM command not allowed when used memory > 'maxmemory'.",
         );
     }
+    // Until the script has written, a write may still be refused for the
+    // server's state (scriptVerifyWriteCommandAllow): only scripts without
+    // a shebang get here with too few replicas, the others were refused
+    // before they started.
+    if flags & table::WRITE != 0 && !write_dirty && srv.lacks_good_replicas() {
+        return reject(srv, Some(id), "-NOREPLICAS Not enough good replicas to write.");
+    }
     if flags & table::WRITE != 0 {
         if let Some(r) = srv.scripting.run.as_mut() {
             r.write_dirty = true;
