@@ -285,6 +285,9 @@ pub struct Server {
     pub blocking: crate::blocked::BlockingState,
     /// A blocked client's command is being executed again.
     pub reprocessing: bool,
+    /// DEBUG PAUSE-CRON: skip the server cron's work (tests use it to
+    /// keep the cron from changing state under them).
+    pub pause_cron: bool,
     serving_ready: bool,
     /// Lua scripting: the interpreter, the script cache, the running script.
     pub scripting: crate::scripting::Scripting,
@@ -358,6 +361,7 @@ impl Server {
             call_depth: 0,
             blocking: Default::default(),
             reprocessing: false,
+            pause_cron: false,
             serving_ready: false,
             scripting: crate::scripting::Scripting::new(),
         }
@@ -1208,6 +1212,9 @@ impl Server {
 
     /// Server cron, called `hz` times per second (Redis's `serverCron`).
     pub fn cron(&mut self) {
+        if self.pause_cron {
+            return;
+        }
         let now = now_ms();
         self.cron_loops += 1;
         // Instantaneous metrics every 100 ms.

@@ -629,3 +629,26 @@ fn latency_monitor_and_histograms() {
     let info = String::from_utf8_lossy(&c.cmd("INFO latencystats")).into_owned();
     assert_eq!(info, "$16\r\n# Latencystats\r\n\r\n");
 }
+
+/// DEBUG PAUSE-CRON stops the server cron: with it paused, a key with a
+/// TTL is not removed by the active expiry cycle, only lazily on access.
+#[test]
+fn debug_pause_cron_stops_active_expiry() {
+    let s = start_ferrodis(&["--enable-debug-command", "yes"]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("DEBUG PAUSE-CRON 1"), b"+OK\r\n");
+    assert_eq!(c.cmd("SET k v PX 1"), b"+OK\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // DBSIZE does not touch the key: it is still counted.
+    assert_eq!(c.cmd("DBSIZE"), b":1\r\n");
+    assert_eq!(c.cmd("DEBUG PAUSE-CRON 0"), b"+OK\r\n");
+    let mut gone = false;
+    for _ in 0..50 {
+        if c.cmd("DBSIZE") == b":0\r\n" {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(gone, "active expiry resumes after PAUSE-CRON 0");
+}

@@ -601,6 +601,8 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the <key> and associated value.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type.",
                 "SET-ACTIVE-EXPIRE <0|1>",
@@ -633,6 +635,17 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             ctx.out.ok();
         }
         ("jmap", 2) | ("change-repl-id", 2) => ctx.out.ok(),
+        ("pause-cron", 3) => {
+            // atoi(): a leading number, anything else is 0.
+            let arg = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+            let t = arg.trim_start();
+            let end = t
+                .char_indices()
+                .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+                .map_or(t.len(), |(i, _)| i);
+            srv.pause_cron = t[..end].parse::<i64>().unwrap_or(0) != 0;
+            ctx.out.ok();
+        }
         ("reload", _) => debug_reload(srv, ctx),
         ("set-skip-checksum-validation", 3) => {
             srv.skip_checksum_validation =
