@@ -944,17 +944,20 @@ impl Server {
         let tracker = self.tracking_client(cid);
         let track_keys = {
             let tr = &self.clients[tracker].tracking;
+            // Read-only scripts are not tracked themselves, only the reads
+            // they run (Redis skips EVAL_RO, EVALSHA_RO and FCALL_RO here).
             if tr.on
                 && !tr.bcast
                 && def.flags & table::READONLY != 0
                 && def.flags & table::PUBSUB == 0
+                && !matches!(def.name, "eval_ro" | "evalsha_ro" | "fcall_ro")
             {
                 if tracker != cid {
                     // A read inside a script tracks the keys the script
                     // declared (Redis remembers the caller's EVAL keys).
                     self.scripting.run.as_ref().map(|r| r.keys.clone())
                 } else {
-                    let idx = self.commands.key_indexes(id, argv.len());
+                    let idx = self.commands.keys_of(id, &argv);
                     Some(idx.into_iter().map(|i| argv[i].clone()).collect::<Vec<_>>())
                 }
             } else {

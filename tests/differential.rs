@@ -388,6 +388,41 @@ fn transactions() {
     ]);
 }
 
+/// COMMAND GETKEYS for commands whose keys move: numkeys (ZUNIONSTORE,
+/// EVAL, LMPOP...), option keywords (SORT STORE, GEORADIUS STORE), and the
+/// errors for bad numkeys; EVAL without keys gives an empty list.
+#[test]
+fn command_getkeys_movable() {
+    compare(&[
+        "COMMAND GETKEYS ZUNIONSTORE dst 2 a b WEIGHTS 1 2",
+        "COMMAND GETKEYS ZINTERSTORE dst 1 a",
+        "COMMAND GETKEYS ZDIFFSTORE dst 3 a b c",
+        "COMMAND GETKEYS ZUNIONSTORE dst 5 a",
+        "COMMAND GETKEYS ZUNIONSTORE dst x a",
+        "COMMAND GETKEYS ZUNIONSTORE dst -1 a",
+        "COMMAND GETKEYS ZUNION 2 a b WITHSCORES",
+        "COMMAND GETKEYS ZINTERCARD 1 a LIMIT 2",
+        "COMMAND GETKEYS SINTERCARD 2 a b",
+        "COMMAND GETKEYS LMPOP 2 a b LEFT",
+        "COMMAND GETKEYS ZMPOP 1 a MIN",
+        "COMMAND GETKEYS BLMPOP 0 2 a b LEFT",
+        "COMMAND GETKEYS BZMPOP 0 1 a MAX",
+        "COMMAND GETKEYS EVAL return\\s1 0",
+        "COMMAND GETKEYS EVAL return\\s1 1 key",
+        "COMMAND GETKEYS EVAL return\\s1 2 k1 k2 a1",
+        "COMMAND GETKEYS EVAL_RO return\\s1 1 key",
+        "COMMAND GETKEYS FCALL f 1 k a",
+        "COMMAND GETKEYS SORT k STORE d",
+        "COMMAND GETKEYS SORT k LIMIT 0 1 STORE d",
+        "COMMAND GETKEYS SORT_RO k",
+        "COMMAND GETKEYS GEORADIUS k 0 0 1 m STORE d",
+        "COMMAND GETKEYS LCS key1 key2",
+        "COMMAND GETKEYS MEMORY USAGE key",
+        "COMMAND GETKEYS SET k v",
+        "COMMAND GETKEYS PING",
+    ]);
+}
+
 /// min-replicas-to-write on a master without replicas: writes (and EXECs
 /// that queued one) are refused with NOREPLICAS; reads and a zero max lag
 /// are not affected.

@@ -652,3 +652,19 @@ fn debug_pause_cron_stops_active_expiry() {
     }
     assert!(gone, "active expiry resumes after PAUSE-CRON 0");
 }
+
+/// COMMAND INFO marks commands whose keys move with their arguments
+/// (`movablekeys`, listed after the table's flags) and no others.
+#[test]
+fn command_info_movablekeys() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    for cmd in ["zunionstore", "eval", "sort", "sort_ro", "georadius", "lmpop"] {
+        let info = String::from_utf8_lossy(&c.cmd(&format!("COMMAND INFO {cmd}"))).into_owned();
+        assert!(info.contains("+movablekeys\r\n"), "{cmd}: {info}");
+    }
+    for cmd in ["get", "set", "mset", "georadius_ro", "zadd"] {
+        let info = String::from_utf8_lossy(&c.cmd(&format!("COMMAND INFO {cmd}"))).into_owned();
+        assert!(!info.contains("movablekeys"), "{cmd}: {info}");
+    }
+}

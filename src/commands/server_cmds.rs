@@ -20,9 +20,14 @@ fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
         .filter(|(f, _)| def.flags & f != 0)
         .map(|(_, n)| *n)
         .collect();
-    ctx.out.set_len(flags.len());
+    // Redis lists `movablekeys` after the table's flags.
+    let movable = table::MOVABLE_KEYS.contains(&def.name);
+    ctx.out.set_len(flags.len() + usize::from(movable));
     for f in flags {
         ctx.out.status(f);
+    }
+    if movable {
+        ctx.out.status("movablekeys");
     }
     ctx.out.int(def.keys.first as i64);
     ctx.out.int(def.keys.last as i64);
@@ -218,19 +223,23 @@ pub fn command_getkeys_command(srv: &mut Server, ctx: &mut Ctx) {
             .error("ERR Invalid number of arguments specified for command");
         return;
     }
-    // SORT's STORE destination moves with its options (Redis's `sortGetKeys`).
-    // GEORADIUS's STORE/STOREDIST keys are found by keyword (its key specs).
-    let keys = if srv.commands.entries[id].def.name == "sort" {
-        crate::commands::sort::sort_get_keys(&argv)
-    } else if srv.commands.entries[id].def.name == "georadius" {
-        crate::commands::geo::georadius_get_keys(&argv, 6)
-    } else if srv.commands.entries[id].def.name == "georadiusbymember" {
-        crate::commands::geo::georadius_get_keys(&argv, 5)
-    } else {
-        srv.commands.key_indexes(id, argv.len())
+    // Movable keys are parsed from the arguments: numkeys (ZUNIONSTORE,
+    // EVAL...), SORT's STORE, GEORADIUS's STORE/STOREDIST.
+    let def = srv.commands.entries[id].def;
+    let keys = match table::movable_key_indexes(def.name, &argv) {
+        Some(Some(keys)) => keys,
+        Some(None) => {
+            ctx.out.error("ERR Invalid arguments specified for command");
+            return;
+        }
+        None => srv.commands.key_indexes(id, argv.len()),
     };
     if keys.is_empty() {
-        ctx.out.error("ERR The command has no key arguments");
+        if def.flags & table::NO_MANDATORY_KEYS != 0 {
+            ctx.out.array_len(0);
+        } else {
+            ctx.out.error("ERR The command has no key arguments");
+        }
         return;
     }
     ctx.out.array_len(keys.len());

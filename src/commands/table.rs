@@ -372,6 +372,15 @@ impl CommandTable {
 
     /// Key positions of a call by the legacy (first, last, step) spec;
     /// `None` when argc is too small for the spec.
+    /// Key positions of a call: movable keys parsed from the arguments,
+    /// otherwise the fixed range (empty when the arguments are invalid).
+    pub fn keys_of(&self, id: CmdId, argv: &[Vec<u8>]) -> Vec<usize> {
+        match movable_key_indexes(self.entries[id].def.name, argv) {
+            Some(keys) => keys.unwrap_or_default(),
+            None => self.key_indexes(id, argv.len()),
+        }
+    }
+
     pub fn key_indexes(&self, id: CmdId, argc: usize) -> Vec<usize> {
         let k = self.entries[id].def.keys;
         if k.first <= 0 {
@@ -391,6 +400,46 @@ impl CommandTable {
         }
         v
     }
+}
+
+/// Commands whose keys cannot be read off the fixed first/last/step range:
+/// they follow a `numkeys` argument or an option keyword (Redis's
+/// `movablekeys`, from getkeys procedures and key specs).
+pub const MOVABLE_KEYS: &[&str] = &[
+    "zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff", "zintercard",
+    "sintercard", "lmpop", "zmpop", "blmpop", "bzmpop", "eval", "evalsha", "eval_ro",
+    "evalsha_ro", "fcall", "fcall_ro", "sort", "sort_ro", "georadius", "georadiusbymember",
+];
+
+/// Positions of the keys following a `numkeys` argument at `at`, after the
+/// keys before it (`before`); None when numkeys is not a non-negative
+/// integer or names more keys than there are arguments.
+fn numkeys_keys(argv: &[Vec<u8>], at: usize, before: &[usize]) -> Option<Vec<usize>> {
+    let n = crate::util::numbers::parse_i64(argv.get(at)?)?;
+    let n = usize::try_from(n).ok()?;
+    if n > argv.len().saturating_sub(at + 1) {
+        return None;
+    }
+    let mut keys = before.to_vec();
+    keys.extend(at + 1..at + 1 + n);
+    Some(keys)
+}
+
+/// Key positions of a movable-keys command `name` (see [`MOVABLE_KEYS`]);
+/// `Some(None)` when its arguments are invalid, None for other commands.
+pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<usize>>> {
+    Some(match name {
+        "zunionstore" | "zinterstore" | "zdiffstore" => numkeys_keys(argv, 2, &[1]),
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
+            numkeys_keys(argv, 1, &[])
+        }
+        "blmpop" | "bzmpop" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall"
+        | "fcall_ro" => numkeys_keys(argv, 2, &[]),
+        "sort" | "sort_ro" => Some(crate::commands::sort::sort_get_keys(argv)),
+        "georadius" => Some(crate::commands::geo::georadius_get_keys(argv, 6)),
+        "georadiusbymember" => Some(crate::commands::geo::georadius_get_keys(argv, 5)),
+        _ => return None,
+    })
 }
 
 fn sanitize(s: String) -> String {
