@@ -482,12 +482,21 @@ impl Batcher<'_> {
 /// The commands that rebuild `dbs` (`rewriteAppendOnlyFileRio`): per
 /// non-empty database a SELECT, then per key SET / RPUSH / SADD / ZADD /
 /// HMSET (at most 64 items per command) and a PEXPIREAT for keys with a
-/// TTL. With `timestamp`, a `#TS:` annotation comes first.
-pub fn rewrite_as_commands(dbs: &[crate::db::Db], timestamp: Option<i64>) -> Vec<u8> {
+/// TTL. Before them, a `#TS:` annotation (with `timestamp`) and a FUNCTION
+/// LOAD per function library (`libraries`: their code).
+pub fn rewrite_as_commands(
+    dbs: &[crate::db::Db],
+    libraries: &[&[u8]],
+    timestamp: Option<i64>,
+) -> Vec<u8> {
     use crate::db::Value;
     let mut buf = Vec::new();
     if let Some(ts) = timestamp {
         buf.extend_from_slice(format!("#TS:{}\r\n", ts).as_bytes());
+    }
+    for code in libraries {
+        buf.extend_from_slice(b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n");
+        cat_bulk(&mut buf, code);
     }
     for (j, db) in dbs.iter().enumerate() {
         if db.is_empty() {
@@ -890,7 +899,14 @@ fn base_contents(srv: &Server) -> Vec<u8> {
         crate::rdb::file::save_to_bytes(&srv.dbs, &info)
     } else {
         let ts = srv.config.aof_timestamp_enabled.then(now_s);
-        rewrite_as_commands(&srv.dbs, ts)
+        let libraries: Vec<&[u8]> = srv
+            .scripting
+            .functions
+            .libraries
+            .values()
+            .map(|l| l.code.as_slice())
+            .collect();
+        rewrite_as_commands(&srv.dbs, &libraries, ts)
     }
 }
 
@@ -1874,10 +1890,11 @@ mod tests {
         let mut dbs: Vec<Db> = (0..2).map(Db::new).collect();
         dbs[1].set(b"s", RObj::string(RStr::Int(42), 0), false);
         dbs[1].set_expire(b"s", 1_900_000_000_000);
-        let out = rewrite_as_commands(&dbs, None);
+        let out = rewrite_as_commands(&dbs, &[&b"#!lua name=x\nreturn 1"[..]], None);
         assert_eq!(
             out,
-            b"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$2\r\n42\r\n\
+            b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$21\r\n#!lua name=x\nreturn 1\r\n\
+*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$2\r\n42\r\n\
 *3\r\n$9\r\nPEXPIREAT\r\n$1\r\ns\r\n$13\r\n1900000000000\r\n"
                 .to_vec()
         );
