@@ -113,6 +113,19 @@ fn snapshot(c: &mut Conn) -> Vec<String> {
     out
 }
 
+/// A connection to a server that finished loading its dataset (Redis
+/// accepts connections while loading and answers -LOADING meanwhile).
+fn loaded(port: u16) -> Conn {
+    let mut c = Conn::connect(port);
+    for _ in 0..500 {
+        if show(&run(&mut c, "PING")) == "+PONG\r\n" {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the server on port {} did not finish loading", port);
+}
+
 fn shutdown(c: &mut Conn, s: &mut Server) {
     c.send(&[b"SHUTDOWN"]);
     let _ = s.child.wait();
@@ -155,8 +168,8 @@ fn incr_files_and_manifest_are_byte_identical() {
     // Each server loads the other's directory.
     let r = start_redis(&["--dir", &d_o, "--appendonly", "yes"]).unwrap();
     let o = start_ferrodis(&["--dir", &dr, "--appendonly", "yes"]);
-    assert_eq!(snapshot(&mut Conn::connect(r.port)), want);
-    assert_eq!(snapshot(&mut Conn::connect(o.port)), want);
+    assert_eq!(snapshot(&mut loaded(r.port)), want);
+    assert_eq!(snapshot(&mut loaded(o.port)), want);
 }
 
 /// Fill a server with the writes, rewriting the AOF half-way so the data
@@ -247,7 +260,7 @@ fn cross_load(preamble: &str) {
     );
     let r = start_redis(&oo).unwrap();
     assert_eq!(
-        snapshot(&mut Conn::connect(r.port)),
+        snapshot(&mut loaded(r.port)),
         want_o,
         "Redis loading ferrodis's AOF"
     );
