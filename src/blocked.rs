@@ -92,7 +92,7 @@ pub fn parse_timeout(srv: &Server, ctx: &mut Ctx, i: usize) -> Option<Option<i64
 /// May the running command block? Not inside MULTI/EXEC (Redis's
 /// CLIENT_DENY_BLOCKING), where it must answer at once.
 pub fn may_block(srv: &Server) -> bool {
-    !srv.in_exec && srv.scripting.run.is_none()
+    !srv.in_exec && srv.scripting.run.is_none() && !srv.loading
 }
 
 /// Park the client running `ctx` on `keys` (Redis's `blockForKeys`).

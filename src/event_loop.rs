@@ -280,6 +280,9 @@ impl EventLoop {
         crate::blocked::handle_timeouts(srv, now_ms());
         srv.serve_blocked();
         crate::tracking::broadcast_invalidations(srv);
+        // The AOF is written (and with `appendfsync always` fsynced) before
+        // any reply of the commands it logs reaches a socket.
+        crate::aof::flush(srv, false);
         self.handle_pending_writes(srv);
         self.free_closed_clients(srv);
     }

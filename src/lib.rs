@@ -32,6 +32,7 @@
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes, inner ones LZF-compressed | `quicklist.c`, `t_list.c` (`listType*`) |
 //! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
+//! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
@@ -53,6 +54,7 @@
 //! See `docs/architecture.md` for the full walkthrough.
 
 pub mod alloc;
+pub mod aof;
 pub mod blocked;
 pub mod client;
 pub mod commands;

@@ -268,11 +268,16 @@ fn main() {
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port);
     log::info!("Server initialized");
-    // Load the dataset (`loadDataFromDisk`): a missing file is fine, a
-    // corrupt one stops the start-up.
-    if let Err(e) = ferrodis::rdb::file::load_at_startup(&mut srv) {
+    // Load the dataset (`loadDataFromDisk`): the AOF with `appendonly
+    // yes`, the RDB file otherwise. A missing file is fine, a corrupt one
+    // stops the start-up.
+    if let Err(e) = ferrodis::aof::load_at_startup(&mut srv) {
         log::warn!("{}", e);
-        log::warn!("Terminating server after rdb file reading failure.");
+        if srv.config.appendonly {
+            log::warn!("Terminating server after append only file reading failure.");
+        } else {
+            log::warn!("Terminating server after rdb file reading failure.");
+        }
         std::process::exit(1);
     }
     srv.startup_memory = ferrodis::alloc::used_memory();

@@ -23,7 +23,8 @@
 //!
 //! # Propagation
 //! The writes of one EXEC reach replicas and the AOF wrapped in MULTI ...
-//! EXEC, so they apply atomically there too.
+//! EXEC, so they apply atomically there too (a single write goes alone,
+//! as in Redis 7.0).
 //!
 //! Invariant: a client's `watched_keys` and the server's `watched` map
 //! always describe the same set of (db, key, client) triples; a client's
@@ -261,7 +262,12 @@ pub fn exec_command(srv: &mut Server, ctx: &mut Ctx) {
     srv.in_exec = false;
     ctx.db = srv.clients[cid].db;
     let queued = std::mem::take(&mut srv.exec_propagated);
-    if !queued.is_empty() {
+    // One write is atomic on its own: like Redis 7.0
+    // (propagatePendingCommands), only two or more get MULTI/EXEC around.
+    if queued.len() == 1 {
+        let (db, argv) = &queued[0];
+        srv.propagate(*db, argv);
+    } else if !queued.is_empty() {
         let first_db = queued[0].0;
         srv.propagate(first_db, &[b"MULTI".to_vec()]);
         for (db, argv) in &queued {

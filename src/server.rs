@@ -18,8 +18,11 @@
 //! the replication/AOF stream as Redis would send it: by default the argv as
 //! received, or the handler's rewrite (`Ctx::rewrite`) — relative TTLs
 //! become absolute `PEXPIREAT`/`PXAT`, INCRBYFLOAT becomes `SET ... KEEPTTL`.
-//! Keys removed by lazy or active expiry propagate as `DEL`. Consumers
-//! (replication, AOF) subscribe by implementing [`PropagationSink`].
+//! Keys removed by lazy or active expiry propagate as `DEL`. The AOF is fed
+//! directly (`aof.rs`, like Redis's `propagateNow` calling
+//! `feedAppendOnlyFile`); other consumers (replication) subscribe by
+//! implementing [`PropagationSink`]. Nothing propagates while the dataset
+//! is being loaded (`Server::loading`).
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -136,7 +139,7 @@ impl Ctx {
     }
 }
 
-/// Something that receives the write stream (replicas, AOF).
+/// Something that receives the write stream besides the AOF (replicas).
 pub trait PropagationSink {
     fn feed(&mut self, db: usize, argv: &[Vec<u8>]);
 }
@@ -291,6 +294,11 @@ pub struct Server {
     serving_ready: bool,
     /// Lua scripting: the interpreter, the script cache, the running script.
     pub scripting: crate::scripting::Scripting,
+    /// The append-only file (see aof.rs).
+    pub aof: crate::aof::Aof,
+    /// The dataset is being loaded (AOF replay): commands run without
+    /// propagation, MONITOR, statistics or expiry (Redis's `loading`).
+    pub loading: bool,
 }
 
 /// An active CLIENT PAUSE.
@@ -364,6 +372,8 @@ impl Server {
             pause_cron: false,
             serving_ready: false,
             scripting: crate::scripting::Scripting::new(),
+            aof: Default::default(),
+            loading: false,
         }
     }
 
@@ -865,6 +875,14 @@ impl Server {
         // min-replicas-to-write: a master without enough good replicas
         // refuses writes (checkGoodReplicasStatus). EXEC counts as a write
         // if it queued one, a script unless it declared `no-writes`.
+        // The AOF cannot be written: refuse writes (and PING, as Redis
+        // does) until it can (writeCommandsDeniedByDiskError).
+        if let Some(msg) = self.aof.write_denied_error() {
+            if def.name == "ping" || self.is_write_request(cid, id, &argv) {
+                self.reject(cid, Some(id), &msg, &argv);
+                return;
+            }
+        }
         if self.lacks_good_replicas() && self.is_write_request(cid, id, &argv) {
             self.reject(cid, Some(id), "NOREPLICAS Not enough good replicas to write.", &argv);
             return;
@@ -926,10 +944,11 @@ impl Server {
             (out, c.db, silenced)
         };
         // Keep the original argv for propagation only when someone listens.
-        let want_prop = def.flags & (table::WRITE | table::MAY_REPLICATE) != 0
-            && !self.propagation_sinks.is_empty();
+        let want_prop =
+            def.flags & (table::WRITE | table::MAY_REPLICATE) != 0 && self.propagation_wanted();
         let want_monitor = !self.monitors.is_empty()
             && !self.reprocessing
+            && !self.loading
             && def.flags & (table::SKIP_MONITOR | table::ADMIN) == 0;
         let orig = if want_prop || want_monitor {
             Some(argv.clone())
@@ -1005,7 +1024,7 @@ impl Server {
         // A command that blocked is counted when it is finally served
         // (Redis counts blocked commands on unblock).
         let blocked_now = self.clients.get(cid).is_some_and(|c| c.blocked.is_some());
-        if !blocked_now {
+        if !blocked_now && !self.loading {
             let e = &mut self.commands.entries[id];
             e.stats.calls += 1;
             e.stats.usec += usec;
@@ -1026,6 +1045,7 @@ impl Server {
         crate::latency::add_sample_if_needed(self, event, usec / 1000);
         // The slow log: a blocked command is logged once it is served.
         if !blocked_now
+            && !self.loading
             && self.config.slowlog_log_slower_than >= 0
             && usec >= self.config.slowlog_log_slower_than as u64
             && self.commands.entries[id].def.flags & table::SKIP_SLOWLOG == 0
@@ -1150,8 +1170,20 @@ impl Server {
         }
     }
 
-    /// Send a command to every propagation sink.
+    /// Whether propagated commands go anywhere: the AOF is on or a sink
+    /// listens, and no dataset is being loaded.
+    #[inline]
+    pub fn propagation_wanted(&self) -> bool {
+        !self.loading
+            && (self.aof.state == crate::aof::AofState::On || !self.propagation_sinks.is_empty())
+    }
+
+    /// Send a command to the AOF and every propagation sink (Redis's
+    /// `propagateNow`: `feedAppendOnlyFile` + `replicationFeedSlaves`).
     pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if !self.propagation_wanted() {
+            return;
+        }
         // redis.set_repl(redis.REPL_NONE) inside a script.
         if self
             .scripting
@@ -1162,10 +1194,12 @@ impl Server {
             return;
         }
         if self.in_exec {
-            if !self.propagation_sinks.is_empty() {
-                self.exec_propagated.push((db, argv.to_vec()));
-            }
+            self.exec_propagated.push((db, argv.to_vec()));
             return;
+        }
+        if self.aof.state == crate::aof::AofState::On {
+            let ts = self.config.aof_timestamp_enabled;
+            self.aof.feed(db, argv, ts, self.cmd_time_ms / 1000);
         }
         for s in self.propagation_sinks.iter_mut() {
             s.feed(db, argv);
@@ -1203,7 +1237,7 @@ impl Server {
             );
         }
         self.signal_deleted_by_server(db, &key);
-        if !self.propagation_sinks.is_empty() {
+        if self.propagation_wanted() {
             self.propagate(db, &[b"DEL".to_vec(), key.to_vec()]);
         }
     }
@@ -1240,6 +1274,7 @@ impl Server {
         }
         self.clients_cron(now);
         self.databases_cron(now);
+        crate::aof::cron(self);
     }
 
     /// Idle timeouts and query buffer shrinking (Redis's `clientsCron`).

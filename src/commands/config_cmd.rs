@@ -52,6 +52,20 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
                     return;
                 }
             }
+            // appendonly: start (a synchronous rewrite) or stop the AOF
+            // (Redis's updateAppendonly).
+            if changed.contains(&"appendonly") {
+                if !srv.config.appendonly {
+                    crate::aof::stop(srv);
+                } else if crate::aof::start(srv).is_err() {
+                    srv.config = backup;
+                    ctx.out.error(&crate::config::config_set_error(
+                        "appendonly",
+                        "Unable to turn on AOF. Check server logs.",
+                    ));
+                    return;
+                }
+            }
             if !changed.is_empty() {
                 srv.apply_config();
             }

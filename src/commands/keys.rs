@@ -523,6 +523,7 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
     when += basetime;
     let key = ctx.arg(1).to_vec();
     let now = srv.cmd_time_ms;
+    let loading = srv.loading;
     let db = &mut srv.dbs[ctx.db];
     if db.lookup(&key, now).is_none() {
         ctx.out.int(0);
@@ -539,7 +540,10 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
             return;
         }
     }
-    if when <= now {
+    // Redis's checkAlreadyExpired: a deadline in the past deletes the key,
+    // except while loading an AOF, whose later commands may still use it.
+    let already_expired = when <= now && !loading;
+    if already_expired {
         db.delete(&key);
         let cmd: &[u8] = if srv.config.lazyfree_lazy_expire {
             b"UNLINK"
@@ -555,7 +559,7 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         ctx.rewrite_as(v);
     }
     let dbi = ctx.db;
-    let event = if when <= now { "del" } else { "expire" };
+    let event = if already_expired { "del" } else { "expire" };
     srv.notify(ctx, NOTIFY_GENERIC, event, &key, dbi);
     srv.signal_modified_key(ctx.db, &key);
     srv.dirty += 1;

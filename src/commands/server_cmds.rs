@@ -291,6 +291,15 @@ pub fn lastsave_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.int(srv.lastsave_s);
 }
 
+/// BGREWRITEAOF (`bgrewriteaofCommand`). The rewrite runs synchronously
+/// (no fork, see aof.rs), but the reply is Redis's.
+pub fn bgrewriteaof_command(srv: &mut Server, ctx: &mut Ctx) {
+    match crate::aof::bgrewriteaof(srv) {
+        Ok(status) => ctx.out.status(status),
+        Err(e) => ctx.out.error(e),
+    }
+}
+
 /// SAVE: write the RDB file synchronously (`saveCommand`).
 pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
     srv.stat_rdb_saves += 1;
@@ -306,6 +315,8 @@ pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
 /// the shutdown may proceed.
 pub fn prepare_for_shutdown(srv: &mut Server, save: bool, nosave: bool, force: bool) -> bool {
     log::warn!("User requested shutdown...");
+    // Append only file: write out the buffer and fsync before exiting.
+    crate::aof::flush_for_shutdown(srv);
     if (!srv.config.save.is_empty() && !nosave) || save {
         log::info!("Saving the final RDB snapshot before exiting.");
         if crate::rdb::file::save(srv).is_err() {
@@ -586,6 +597,8 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    Output a hex signature of the values of all the specified keys.",
                 "HTSTATS-KEY <key>",
                 "    Like HTSTATS but for the hash table stored at <key>'s value.",
+                "LOADAOF",
+                "    Flush the AOF buffers on disk and reload the AOF in memory.",
                 "JMAP",
                 "    No-op (kept for compatibility).",
                 "LISTPACK <key>",
@@ -656,6 +669,10 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             ctx.out.ok();
         }
         ("reload", _) => debug_reload(srv, ctx),
+        ("loadaof", 2) => {
+            crate::aof::debug_loadaof(srv);
+            ctx.out.ok();
+        }
         ("set-skip-checksum-validation", 3) => {
             srv.skip_checksum_validation =
                 crate::util::numbers::parse_i64(ctx.arg(2)).unwrap_or(0) != 0;

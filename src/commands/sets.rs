@@ -328,7 +328,7 @@ fn spop_with_count(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
 
-    let propagate = !srv.propagation_sinks.is_empty();
+    let propagate = srv.propagation_wanted();
     let mut also: Vec<Vec<Vec<u8>>> = Vec::new();
     let count = count as usize;
     let remaining = size as usize - count;

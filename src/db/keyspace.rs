@@ -31,6 +31,9 @@ pub struct Db {
     pub lazy_expired: Vec<Key>,
     /// Slowest of those deletions, ms (the latency monitor's `expire-del`).
     pub lazy_expire_del_ms: u64,
+    /// Nothing expires while the dataset is being loaded (an AOF replays a
+    /// key's history, which must not be cut short by its final TTL).
+    pub expire_paused: bool,
 }
 
 impl Db {
@@ -43,6 +46,7 @@ impl Db {
             avg_ttl: 0,
             lazy_expired: Vec::new(),
             lazy_expire_del_ms: 0,
+            expire_paused: false,
         }
     }
 
@@ -64,7 +68,7 @@ impl Db {
 
     /// Has `key` passed its deadline (without deleting it)?
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        matches!(self.get_expire(key), Some(when) if when <= now_ms)
+        !self.expire_paused && matches!(self.get_expire(key), Some(when) if when <= now_ms)
     }
 
     /// Delete `key` if it has expired. Returns true when it was deleted.

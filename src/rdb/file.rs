@@ -101,6 +101,8 @@ pub struct SaveInfo {
     pub lru_clock: u32,
     pub now_min: u32,
     pub lfu_decay_time: u64,
+    /// The image is the BASE of an AOF (the `aof-base` aux field is 1).
+    pub aof_base: bool,
 }
 
 /// The complete RDB image of `dbs` (`rdbSaveRio`).
@@ -112,7 +114,7 @@ pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
     w.aux_int("redis-bits", 64);
     w.aux_int("ctime", info.now_s);
     w.aux_int("used-mem", info.used_mem as i64);
-    w.aux_int("aof-base", 0);
+    w.aux_int("aof-base", i64::from(info.aof_base));
     for db in dbs {
         if db.is_empty() {
             continue;
@@ -167,6 +169,23 @@ pub fn load_from_bytes(
     allow_dup: bool,
     check_crc: bool,
 ) -> std::result::Result<LoadStats, String> {
+    load_image(buf, dbs, limits, clock, allow_dup, check_crc, false).map(|(st, _)| st)
+}
+
+/// [`load_from_bytes`] returning also where the image ended (an old-style
+/// AOF continues with commands after it). With `keep_expired` (an AOF
+/// preamble, `RDBFLAGS_AOF_PREAMBLE`) keys whose TTL passed are loaded
+/// anyway: the commands that follow may still refer to them, and they
+/// expire afterwards.
+fn load_image(
+    buf: &[u8],
+    dbs: &mut [Db],
+    limits: &Limits,
+    clock: &LoadClock,
+    allow_dup: bool,
+    check_crc: bool,
+    keep_expired: bool,
+) -> std::result::Result<(LoadStats, usize), String> {
     let mut r = Reader::new(buf);
     let fail = |e: RdbError, r: &Reader| match e {
         RdbError::ShortRead => {
@@ -293,7 +312,7 @@ pub fn load_from_bytes(
         };
         let (exp, fr, id) = (expire.take(), freq.take(), idle.take());
         let Some(value) = value else { continue };
-        if matches!(exp, Some(when) if when < clock.now_ms) {
+        if !keep_expired && matches!(exp, Some(when) if when < clock.now_ms) {
             stats.keys_expired += 1;
             continue;
         }
@@ -328,10 +347,28 @@ pub fn load_from_bytes(
             }
         }
     }
-    Ok(stats)
+    Ok((stats, r.pos))
 }
 
-fn save_info(srv: &Server) -> SaveInfo {
+/// Load the RDB image at the start of an AOF file into the server's
+/// databases (the BASE file, or the preamble of an old-style AOF). Returns
+/// the offset where the image ends.
+pub fn load_aof_preamble(srv: &mut Server, buf: &[u8]) -> std::result::Result<usize, String> {
+    srv.cmd_time_ms = crate::server::now_ms();
+    let limits = Limits::from_config(&srv.config);
+    let clock = LoadClock::for_server(srv);
+    let check = srv.config.rdbchecksum;
+    let (stats, end) = load_image(buf, &mut srv.dbs, &limits, &clock, false, check, true)?;
+    log::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    Ok(end)
+}
+
+/// The save parameters the server's configuration calls for.
+pub fn save_info(srv: &Server) -> SaveInfo {
     let now = crate::server::now_ms();
     SaveInfo {
         compress: srv.config.rdbcompression,
@@ -343,6 +380,7 @@ fn save_info(srv: &Server) -> SaveInfo {
         lru_clock: ((now / 1000) as u32) & LRU_CLOCK_MAX,
         now_min: (now / 60000) as u32,
         lfu_decay_time: u64::from(srv.config.lfu_decay_time),
+        aof_base: false,
     }
 }
 
@@ -448,6 +486,7 @@ mod tests {
             lru_clock: 0,
             now_min: 0,
             lfu_decay_time: 1,
+            aof_base: false,
         }
     }
 

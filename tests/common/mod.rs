@@ -243,12 +243,18 @@ pub struct Rng {
 impl Rng {
     /// xorshift64 from `seed` (non-zero).
     pub fn new(seed: u64) -> Rng {
-        Rng { state: seed, star: false }
+        Rng {
+            state: seed,
+            star: false,
+        }
     }
 
     /// xorshift64* from `seed` (non-zero).
     pub fn star(seed: u64) -> Rng {
-        Rng { state: seed, star: true }
+        Rng {
+            state: seed,
+            star: true,
+        }
     }
 
     pub fn next(&mut self) -> u64 {
