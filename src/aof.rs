@@ -1657,6 +1657,7 @@ pub fn debug_loadaof(srv: &mut Server) {
     for db in srv.dbs.iter_mut() {
         db.flush();
     }
+    crate::scripting::functions::flush(srv);
     let ret = load_manifest_from_disk(srv).and_then(|_| {
         del_history_files(srv);
         load_files(srv)

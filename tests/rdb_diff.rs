@@ -450,3 +450,52 @@ fn corrupt_file_stops_startup() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Function libraries live in RDB files (FUNCTION2 opcodes): a library
+/// loaded in one server is callable after the other loads its SAVEd file,
+/// in both directions, and survives DEBUG RELOAD and an AOF rewrite with
+/// the RDB preamble followed by DEBUG LOADAOF.
+#[test]
+fn function_libraries_in_rdb_files() {
+    let (dr, d_o) = (tmpdir("fn-r"), tmpdir("fn-o"));
+    let Some(r) = start_redis(&["--dir", &dr]) else {
+        eprintln!("skipping: redis-server not installed");
+        return;
+    };
+    let o = start_ferrodis(&["--enable-debug-command", "yes", "--dir", &d_o]);
+    let mut cr = Conn::connect(r.port);
+    let mut co = Conn::connect(o.port);
+    let lib = |name: &str, ret: &str| {
+        format!("#!lua name={name}\nredis.register_function('{name}_f', function(keys, args) return '{ret}' end)")
+    };
+    let load = |c: &mut Conn, code: &str| c.cmd_args(&[b"FUNCTION", b"LOAD", code.as_bytes()]);
+    assert_eq!(load(&mut co, &lib("ours", "from-ferrodis")), b"$4\r\nours\r\n");
+    assert_eq!(load(&mut cr, &lib("theirs", "from-redis")), b"$6\r\ntheirs\r\n");
+    // DEBUG RELOAD keeps the library (emptied, then loaded back).
+    assert_eq!(co.cmd("DEBUG RELOAD"), b"+OK\r\n");
+    assert_eq!(co.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");
+    // An AOF rewrite with the RDB preamble carries it too.
+    assert_eq!(co.cmd("CONFIG SET appendonly yes"), b"+OK\r\n");
+    co.cmd("BGREWRITEAOF");
+    assert_eq!(co.cmd("DEBUG LOADAOF"), b"+OK\r\n");
+    assert_eq!(co.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");
+    assert_eq!(co.cmd("CONFIG SET appendonly no"), b"+OK\r\n");
+    // Each server loads the other's file.
+    assert_eq!(co.cmd("SAVE"), b"+OK\r\n");
+    assert_eq!(cr.cmd("SAVE"), b"+OK\r\n");
+    drop((co, cr));
+    drop((o, r));
+    let r2 = start_redis(&["--dir", &d_o]).expect("redis-server");
+    let o2 = start_ferrodis(&["--dir", &dr]);
+    let mut cr = Conn::connect(r2.port);
+    let mut co = Conn::connect(o2.port);
+    // redis-server answers -LOADING until its file is in.
+    for _ in 0..100 {
+        if !cr.cmd("PING").starts_with(b"-LOADING") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(cr.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");
+    assert_eq!(co.cmd("FCALL theirs_f 0"), b"$10\r\nfrom-redis\r\n");
+}

@@ -395,6 +395,8 @@ fn debug_reload(srv: &mut Server, ctx: &mut Ctx) {
         for db in srv.dbs.iter_mut() {
             db.flush();
         }
+        // Redis's emptyData clears the function libraries too.
+        crate::scripting::functions::flush(srv);
     }
     match crate::rdb::file::load(srv, merge) {
         Ok(Some(_)) => {

@@ -81,11 +81,14 @@ impl LoadClock {
 }
 
 /// What a load did (INFO's `rdb_last_load_keys_*`, the log line).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {
     pub keys_loaded: u64,
     pub keys_expired: u64,
     pub empty_keys_skipped: u64,
+    /// The code of each function library in the image (FUNCTION2 opcodes),
+    /// for the caller to load into the scripting engine.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// What the writer needs besides the databases.
@@ -103,6 +106,9 @@ pub struct SaveInfo {
     pub lfu_decay_time: u64,
     /// The image is the BASE of an AOF (the `aof-base` aux field is 1).
     pub aof_base: bool,
+    /// The code of every function library, saved after the AUX fields
+    /// (`rdbSaveFunctions`).
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// The complete RDB image of `dbs` (`rdbSaveRio`).
@@ -115,6 +121,10 @@ pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
     w.aux_int("ctime", info.now_s);
     w.aux_int("used-mem", info.used_mem as i64);
     w.aux_int("aof-base", i64::from(info.aof_base));
+    for code in &info.functions {
+        w.byte(OPCODE_FUNCTION2);
+        w.raw_string(code);
+    }
     for db in dbs {
         if db.is_empty() {
             continue;
@@ -289,11 +299,16 @@ fn load_image(
                     &r,
                 ));
             }
-            OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
+            OPCODE_FUNCTION2 => {
+                let code = r.string().map_err(|e| fail(e, &r))?;
+                stats.functions.push(code);
+                continue;
+            }
+            OPCODE_FUNCTION => {
+                // The 7.0 release candidates' format (name, engine, code).
                 return Err(fail(
                     RdbError::Corrupt(
-                        "Unsupported function library in RDB: Redis Functions are not implemented"
-                            .into(),
+                        "Pre-GA function format not supported".into(),
                     ),
                     &r,
                 ));
@@ -359,6 +374,7 @@ pub fn load_aof_preamble(srv: &mut Server, buf: &[u8]) -> std::result::Result<us
     let clock = LoadClock::for_server(srv);
     let check = srv.config.rdbchecksum;
     let (stats, end) = load_image(buf, &mut srv.dbs, &limits, &clock, false, check, true)?;
+    load_functions(srv, &stats.functions, false)?;
     log::info!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         stats.keys_loaded,
@@ -381,7 +397,25 @@ pub fn save_info(srv: &Server) -> SaveInfo {
         now_min: (now / 60000) as u32,
         lfu_decay_time: u64::from(srv.config.lfu_decay_time),
         aof_base: false,
+        functions: srv
+            .scripting
+            .functions
+            .libraries
+            .values()
+            .map(|l| l.code.clone())
+            .collect(),
     }
+}
+
+/// Install the function libraries an image carried (`rdbFunctionLoad`):
+/// with `replace` (a merging load) an existing library of the same name is
+/// replaced, otherwise it is an error, as in Redis.
+pub fn load_functions(srv: &mut Server, codes: &[Vec<u8>], replace: bool) -> std::result::Result<(), String> {
+    for code in codes {
+        crate::scripting::functions::load(srv, code, replace)
+            .map_err(|e| format!("Failed loading library: {}", e.strip_prefix("ERR ").unwrap_or(&e)))?;
+    }
+    Ok(())
 }
 
 /// Write the dataset to `dbfilename` in the working directory
@@ -436,6 +470,7 @@ pub fn load(srv: &mut Server, allow_dup: bool) -> std::result::Result<Option<Loa
     let clock = LoadClock::for_server(srv);
     let check = srv.config.rdbchecksum;
     let stats = load_from_bytes(&buf, &mut srv.dbs, &limits, &clock, allow_dup, check)?;
+    load_functions(srv, &stats.functions, allow_dup)?;
     if stats.empty_keys_skipped > 0 {
         log::info!(
             "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
@@ -487,6 +522,7 @@ mod tests {
             now_min: 0,
             lfu_decay_time: 1,
             aof_base: false,
+            functions: Vec::new(),
         }
     }
 
