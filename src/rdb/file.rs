@@ -561,6 +561,7 @@ mod tests {
         assert_eq!(
             st,
             LoadStats {
+                functions: Vec::new(),
                 keys_loaded: 3,
                 keys_expired: 1,
                 empty_keys_skipped: 0

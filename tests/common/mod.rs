@@ -27,23 +27,61 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn wait_ready(port: u16) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+/// The `process_id` a server on `port` reports in INFO server, if one
+/// answers.
+fn server_pid(port: u16) -> Option<u32> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n").ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(11).any(|w| w == b"process_id:") || !buf.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.starts_with(b"-") && buf.ends_with(b"\r\n") {
+            return None;
+        }
     }
-    panic!("server on port {} did not start", port);
+    let text = String::from_utf8_lossy(&buf);
+    let line = text.lines().find(|l| l.starts_with("process_id:"))?;
+    line["process_id:".len()..].trim().parse().ok()
+}
+
+/// Spawn a server with `cmd(port)` on a free port and wait until *it*
+/// answers there. Another test's server can grab the same port between
+/// `free_port` and the bind; then our child exits with a bind error while
+/// the other one answers, so readiness is confirmed by process id, and a
+/// child that died is started again on a new port.
+fn spawn_ready(mut cmd: impl FnMut(u16) -> Command) -> Server {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let mut child = cmd(port).spawn().expect("spawn server");
+        let pid = child.id();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = child.try_wait() {
+                break; // exited (port taken): try another port
+            }
+            if server_pid(port) == Some(pid) {
+                return Server { child, port };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("server did not start after 5 attempts");
 }
 
 /// Start ferrodis with extra arguments.
 pub fn start_ferrodis(extra: &[&str]) -> Server {
-    let port = free_port();
     let bin = env!("CARGO_BIN_EXE_ferrodis");
-    let child = Command::new(bin)
-        .args([
+    spawn_ready(|port| {
+        let mut c = Command::new(bin);
+        c.args([
             "--port",
             &port.to_string(),
             "--save",
@@ -53,11 +91,9 @@ pub fn start_ferrodis(extra: &[&str]) -> Server {
         ])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferrodis");
-    wait_ready(port);
-    Server { child, port }
+        .stderr(Stdio::null());
+        c
+    })
 }
 
 /// Path of a real redis-server, if installed.
@@ -79,9 +115,9 @@ pub fn start_redis(extra: &[&str]) -> Option<Server> {
             return None;
         }
     };
-    let port = free_port();
-    let child = Command::new(path)
-        .args([
+    Some(spawn_ready(|port| {
+        let mut c = Command::new(&path);
+        c.args([
             "--port",
             &port.to_string(),
             "--save",
@@ -97,11 +133,9 @@ pub fn start_redis(extra: &[&str]) -> Option<Server> {
         ])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    wait_ready(port);
-    Some(Server { child, port })
+        .stderr(Stdio::null());
+        c
+    }))
 }
 
 /// A raw RESP connection.
