@@ -79,7 +79,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// A length (`rdbLoadLen`); a special encoding here is corrupt.
+    /// A length (`rdbLoadLen`); a special encoding here is corrupt. (It
+    /// reads from the stream, so it is not a container length.)
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&mut self) -> Result<u64> {
         match self.len_or_special()? {
             Len::Plain(n) => Ok(n),
@@ -269,7 +271,7 @@ impl<'a> Reader<'a> {
                 } else {
                     Listpack::from_bytes(blob)
                 };
-                let lp = lp.filter(|lp| valid_pairs(lp)).ok_or_else(|| {
+                let lp = lp.filter(valid_pairs).ok_or_else(|| {
                     RdbError::Corrupt("Hash listpack integrity check failed.".into())
                 })?;
                 if lp.is_empty() {
@@ -478,7 +480,7 @@ fn ziplist_to_listpack(blob: &[u8]) -> Option<Listpack> {
 /// A field/value (or member/score) listpack: an even count and unique
 /// fields (`lpValidateIntegrityAndDups`).
 fn valid_pairs(lp: &Listpack) -> bool {
-    if lp.len() % 2 != 0 {
+    if !lp.len().is_multiple_of(2) {
         return false;
     }
     let mut seen = HashSet::new();

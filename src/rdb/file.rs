@@ -216,7 +216,7 @@ fn load_image(
         .ok()
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
-    if ver < 1 || ver > RDB_VERSION {
+    if !(1..=RDB_VERSION).contains(&ver) {
         return Err(format!("Can't handle RDB format version {}", ver));
     }
     let mut stats = LoadStats::default();

@@ -158,11 +158,7 @@ pub fn zipmap_pairs(buf: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
     let count = usize::from(*buf.first()?);
     let mut p = 1;
     let mut out = Vec::new();
-    loop {
-        let klen = match read_len(buf, &mut p)? {
-            Some(n) => n,
-            None => break,
-        };
+    while let Some(klen) = read_len(buf, &mut p)? {
         let key = buf.get(p..p.checked_add(klen)?)?;
         p += klen;
         let vlen = read_len(buf, &mut p)??;
