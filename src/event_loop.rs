@@ -617,7 +617,9 @@ fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
         let _ = sock.set_nodelay(true);
         let now = now_ms();
         let client = Client::new(0, Some(sock), now);
-        if srv.clients.len() - usize::from(srv.scripting.client.is_some()) >= srv.config.maxclients as usize {
+        if srv.clients.len() - usize::from(srv.scripting.client.is_some())
+            >= srv.config.maxclients as usize
+        {
             srv.stats.rejected_conn += 1;
             if let Some(mut s) = client.sock {
                 use std::io::Write;
@@ -625,8 +627,7 @@ fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
             }
             continue;
         }
-        if srv.config.protected_mode && !client.flags.local && srv.config.requirepass.is_none()
-        {
+        if srv.config.protected_mode && !client.flags.local && srv.config.requirepass.is_none() {
             if let Some(mut s) = client.sock {
                 use std::io::Write;
                 let _ = s.write(PROTECTED_MODE_ERROR.as_bytes());
@@ -641,8 +642,7 @@ fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
                 c.flags.authenticated = true;
             }
             if let Some(s) = c.sock.as_mut() {
-                if let Err(e) = registry.register(s, Token(cid), Interest::READABLE)
-                {
+                if let Err(e) = registry.register(s, Token(cid), Interest::READABLE) {
                     log::warn!("register client: {}", e);
                     srv.close_client_async(cid);
                 }
@@ -650,4 +650,3 @@ fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
         }
     }
 }
-

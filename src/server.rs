@@ -573,7 +573,11 @@ impl Server {
                 .clients
                 .get(cid)
                 .and_then(|c| c.multi.as_ref())
-                .is_some_and(|m| m.commands.iter().any(|(q, a)| self.command_flags(*q, a) & W != 0)),
+                .is_some_and(|m| {
+                    m.commands
+                        .iter()
+                        .any(|(q, a)| self.command_flags(*q, a) & W != 0)
+                }),
             Ok(id) => self.command_flags(id, argv) & W != 0,
             Err(_) => false,
         }
@@ -584,7 +588,9 @@ impl Server {
     pub fn command_flags(&self, id: CmdId, argv: &[Vec<u8>]) -> u32 {
         let def = self.commands.entries[id].def;
         match def.name {
-            "eval" | "eval_ro" => crate::scripting::eval_command_flags(self, argv, def.flags, false),
+            "eval" | "eval_ro" => {
+                crate::scripting::eval_command_flags(self, argv, def.flags, false)
+            }
             "evalsha" | "evalsha_ro" => {
                 crate::scripting::eval_command_flags(self, argv, def.flags, true)
             }
@@ -884,7 +890,12 @@ impl Server {
             }
         }
         if self.lacks_good_replicas() && self.is_write_request(cid, id, &argv) {
-            self.reject(cid, Some(id), "NOREPLICAS Not enough good replicas to write.", &argv);
+            self.reject(
+                cid,
+                Some(id),
+                "NOREPLICAS Not enough good replicas to write.",
+                &argv,
+            );
             return;
         }
         {
@@ -1490,7 +1501,11 @@ mod tests {
         assert_eq!(r, b":2\r\n");
         run(&mut srv, cid, "EVAL \"return redis.call('set','b','2')\" 0");
         run(&mut srv, cid, "EVAL \"return redis.call('get','b')\" 0");
-        run(&mut srv, cid, "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('set','c','3')\" 0");
+        run(
+            &mut srv,
+            cid,
+            "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('set','c','3')\" 0",
+        );
         let names: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
         assert_eq!(names, vec!["MULTI", "set a 1", "incr a", "EXEC", "set b 2"]);
     }
@@ -1498,7 +1513,11 @@ mod tests {
     #[test]
     fn select_inside_a_script_stays_in_the_script() {
         let (mut srv, cid, log) = setup();
-        run(&mut srv, cid, "EVAL \"redis.call('select','5'); redis.call('set','k','v')\" 0");
+        run(
+            &mut srv,
+            cid,
+            "EVAL \"redis.call('select','5'); redis.call('set','k','v')\" 0",
+        );
         assert_eq!(srv.clients[cid].db, 0);
         assert!(srv.dbs[5].dict.len() == 1 && srv.dbs[0].dict.is_empty());
         assert_eq!(log.borrow()[0].0, 5);
@@ -1513,12 +1532,19 @@ mod tests {
         );
         let r = run(&mut srv, cid, "EVAL \"return redis.call('nosuch')\" 0");
         assert!(r.starts_with(b"-ERR Unknown Redis command called from script script: "));
-        let r = run(&mut srv, cid, "EVAL_RO \"return redis.call('set','x','y')\" 0");
+        let r = run(
+            &mut srv,
+            cid,
+            "EVAL_RO \"return redis.call('set','x','y')\" 0",
+        );
         assert!(r.starts_with(b"-ERR Write commands are not allowed from read-only scripts."));
         run(&mut srv, cid, "EVAL \"return redis.call('incr','n')\" 0");
         let incr = srv.commands.find(b"incr").unwrap();
         assert_eq!(srv.commands.entries[incr].stats.calls, 1);
         // The script client never shows up as a connection.
-        assert_eq!(srv.clients.iter().filter(|(_, c)| !c.flags.script).count(), 1);
+        assert_eq!(
+            srv.clients.iter().filter(|(_, c)| !c.flags.script).count(),
+            1
+        );
     }
 }

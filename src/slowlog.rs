@@ -116,9 +116,12 @@ pub fn push_if_needed(
         return;
     }
     if duration >= threshold as u64 {
-        let (peer, name) = srv.clients.get(cid).map_or((String::new(), Vec::new()), |c| {
-            (c.addr.clone(), c.name.clone().unwrap_or_default())
-        });
+        let (peer, name) = srv
+            .clients
+            .get(cid)
+            .map_or((String::new(), Vec::new()), |c| {
+                (c.addr.clone(), c.name.clone().unwrap_or_default())
+            });
         let log = &mut srv.slowlog;
         let entry = Entry {
             id: log.next_id,
@@ -143,7 +146,8 @@ pub fn slowlog_get_command(srv: &mut Server, ctx: &mut Ctx) {
             Some(-1) => count = srv.slowlog.len(),
             Some(n) if n >= 0 => count = usize::try_from(n).unwrap_or(usize::MAX),
             _ => {
-                ctx.out.error("ERR count should be greater than or equal to -1");
+                ctx.out
+                    .error("ERR count should be greater than or equal to -1");
                 return;
             }
         }
@@ -224,7 +228,10 @@ mod tests {
         let out = entry_argv(&v(&["config", "set", "masterauth", &long]), &[3], None);
         assert_eq!(out[3], b"(redacted)");
         let out = entry_argv(&v(&["sadd", "set", "foo", &long]), &[], None);
-        assert_eq!(out[3], format!("{}... (1 more bytes)", "A".repeat(128)).as_bytes());
+        assert_eq!(
+            out[3],
+            format!("{}... (1 more bytes)", "A".repeat(128)).as_bytes()
+        );
         // A value SET moved out: 128 bytes left behind, full length known.
         let kept = "B".repeat(128);
         let out = entry_argv(&v(&["set", "k", &kept]), &[], Some((2, 1000)));

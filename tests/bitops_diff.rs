@@ -556,7 +556,6 @@ fn write_and_read_accounting() {
     }
 }
 
-
 /// A randomized stream of bitmap and string commands over a few keys, from
 /// a fixed seed, compared reply by reply.
 #[test]

@@ -331,7 +331,6 @@ fn skiplist_and_resp3() {
     p.same_events();
 }
 
-
 #[test]
 fn randomized_points_and_searches() {
     let Some(mut p) = Pair::new() else { return };

@@ -306,7 +306,6 @@ fn keyspace_notifications() {
     assert_eq!(got[1], got[0]);
 }
 
-
 /// Random PFADD / PFMERGE / PFCOUNT / PFDEBUG streams over a few keys,
 /// with the occasional byte corruption, from a fixed seed.
 #[test]

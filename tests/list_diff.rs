@@ -68,9 +68,15 @@ impl Pair {
             let s = String::from_utf8_lossy(&reply).into_owned();
             s.split_whitespace()
                 .filter(|f| {
-                    ["encoding:", "ql_nodes:", "ql_avg_node:", "ql_compressed:", "ql_uncompressed_size:"]
-                        .iter()
-                        .any(|p| f.starts_with(p))
+                    [
+                        "encoding:",
+                        "ql_nodes:",
+                        "ql_avg_node:",
+                        "ql_compressed:",
+                        "ql_uncompressed_size:",
+                    ]
+                    .iter()
+                    .any(|p| f.starts_with(p))
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -324,7 +330,6 @@ fn plain_nodes_and_size_limits() {
     p.same("CONFIG SET list-max-listpack-size -2");
     p.same_events();
 }
-
 
 fn element(rng: &mut Rng) -> Vec<u8> {
     match rng.below(6) {

@@ -469,8 +469,14 @@ fn function_libraries_in_rdb_files() {
         format!("#!lua name={name}\nredis.register_function('{name}_f', function(keys, args) return '{ret}' end)")
     };
     let load = |c: &mut Conn, code: &str| c.cmd_args(&[b"FUNCTION", b"LOAD", code.as_bytes()]);
-    assert_eq!(load(&mut co, &lib("ours", "from-ferrodis")), b"$4\r\nours\r\n");
-    assert_eq!(load(&mut cr, &lib("theirs", "from-redis")), b"$6\r\ntheirs\r\n");
+    assert_eq!(
+        load(&mut co, &lib("ours", "from-ferrodis")),
+        b"$4\r\nours\r\n"
+    );
+    assert_eq!(
+        load(&mut cr, &lib("theirs", "from-redis")),
+        b"$6\r\ntheirs\r\n"
+    );
     // DEBUG RELOAD keeps the library (emptied, then loaded back).
     assert_eq!(co.cmd("DEBUG RELOAD"), b"+OK\r\n");
     assert_eq!(co.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");

@@ -211,9 +211,25 @@ fn sandbox_and_errors() {
     p.same(&["EVALSHA", "ffd632c7d33e571e9f24556ebed26c3479a87130", "0"]);
     p.same(&["SCRIPT", "LOAD", "return 'loaded'"]);
     p.same(&["EVALSHA", "b534286061d4b9e4026607613b95c06c06015ae8", "0"]);
-    p.same(&["SCRIPT", "EXISTS", "b534286061d4b9e4026607613b95c06c06015ae8", "nope"]);
-    p.same(&["EVAL", "return {KEYS[1], ARGV[1], #KEYS, #ARGV}", "1", "k", "a", "b"]);
-    p.same(&["EVAL", "#!lua flags=no-writes\nreturn redis.call('set', 'a', 'b')", "0"]);
+    p.same(&[
+        "SCRIPT",
+        "EXISTS",
+        "b534286061d4b9e4026607613b95c06c06015ae8",
+        "nope",
+    ]);
+    p.same(&[
+        "EVAL",
+        "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+        "1",
+        "k",
+        "a",
+        "b",
+    ]);
+    p.same(&[
+        "EVAL",
+        "#!lua flags=no-writes\nreturn redis.call('set', 'a', 'b')",
+        "0",
+    ]);
     p.same(&["EVAL", "#!lua\nreturn redis.call('set', 'a', 'b')", "0"]);
     p.same(&["EVAL", "#!lua flags=bad\nreturn 1", "0"]);
     p.same(&["EVAL", "#!lua foo=bar\nreturn 1", "0"]);
@@ -224,7 +240,11 @@ fn sandbox_and_errors() {
     p.same(&["EVAL_RO", "return redis.call('get', 'a')", "0"]);
     p.same(&["SCRIPT", "FLUSH", "bad"]);
     p.same(&["SCRIPT", "FLUSH"]);
-    p.same(&["SCRIPT", "EXISTS", "b534286061d4b9e4026607613b95c06c06015ae8"]);
+    p.same(&[
+        "SCRIPT",
+        "EXISTS",
+        "b534286061d4b9e4026607613b95c06c06015ae8",
+    ]);
     p.same(&["SCRIPT", "KILL"]);
     p.same(&["SCRIPT", "HELP"]);
 }
@@ -240,7 +260,10 @@ fn libraries() {
 #[test]
 fn select_inside_a_script_is_local() {
     let mut p = pair_or_skip!();
-    p.eval("redis.call('select', 9); return redis.call('set', 'sel', 'x')", &[]);
+    p.eval(
+        "redis.call('select', 9); return redis.call('set', 'sel', 'x')",
+        &[],
+    );
     p.same(&["EXISTS", "sel"]);
     p.same(&["SELECT", "9"]);
     p.same(&["GET", "sel"]);
@@ -266,7 +289,11 @@ fn functions_load_and_call() {
     p.same(&["FUNCTION", "LOAD", "return 1"]);
     p.same(&["FUNCTION", "LOAD", "#!lua\nreturn 1"]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"]);
-    p.same(&["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('bad name', function() end)"]);
+    p.same(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=x\nredis.register_function('bad name', function() end)",
+    ]);
     p.same(&["FUNCTION", "LOAD", "#!js name=x\n"]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=x foo=bar\n"]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=x\nreturn 'x"]);

@@ -553,7 +553,10 @@ fn slowlog_shows_commands_as_sent() {
     assert_eq!(c.cmd(&format!("SET bigkey {big}")), b"+OK\r\n");
     let get = c.cmd("SLOWLOG GET 1");
     let text = String::from_utf8_lossy(&get).into_owned();
-    let want = format!("$3\r\nSET\r\n$6\r\nbigkey\r\n$147\r\n{}... (72 more bytes)\r\n", "v".repeat(128));
+    let want = format!(
+        "$3\r\nSET\r\n$6\r\nbigkey\r\n$147\r\n{}... (72 more bytes)\r\n",
+        "v".repeat(128)
+    );
     assert!(text.contains(&want), "{text}");
     assert!(text.ends_with("$8\r\nslowpoke\r\n"), "{text}");
     // The value itself was stored whole.
@@ -561,14 +564,20 @@ fn slowlog_shows_commands_as_sent() {
     assert_eq!(c.cmd("SLOWLOG RESET"), b"+OK\r\n");
     c.cmd("GEOADD cities -122.33207 47.60621 Seattle");
     let text = String::from_utf8_lossy(&c.cmd("SLOWLOG GET 1")).into_owned();
-    assert!(text.contains("$6\r\nGEOADD\r\n$6\r\ncities\r\n$10\r\n-122.33207\r\n"), "{text}");
+    assert!(
+        text.contains("$6\r\nGEOADD\r\n$6\r\ncities\r\n$10\r\n-122.33207\r\n"),
+        "{text}"
+    );
     c.cmd("SLOWLOG RESET");
     c.cmd("MULTI");
     c.cmd("INCR n");
     c.cmd("EXEC");
     let text = String::from_utf8_lossy(&c.cmd("SLOWLOG GET")).into_owned();
     assert!(text.starts_with("*3\r\n"), "{text}"); // INCR, MULTI, SLOWLOG RESET
-    assert!(text.contains("$4\r\nINCR\r\n") && !text.contains("EXEC"), "{text}");
+    assert!(
+        text.contains("$4\r\nINCR\r\n") && !text.contains("EXEC"),
+        "{text}"
+    );
     assert_eq!(
         c.cmd("SLOWLOG GET -2"),
         b"-ERR count should be greater than or equal to -1\r\n"
@@ -659,7 +668,14 @@ fn debug_pause_cron_stops_active_expiry() {
 fn command_info_movablekeys() {
     let s = start_ferrodis(&[]);
     let mut c = Conn::connect(s.port);
-    for cmd in ["zunionstore", "eval", "sort", "sort_ro", "georadius", "lmpop"] {
+    for cmd in [
+        "zunionstore",
+        "eval",
+        "sort",
+        "sort_ro",
+        "georadius",
+        "lmpop",
+    ] {
         let info = String::from_utf8_lossy(&c.cmd(&format!("COMMAND INFO {cmd}"))).into_owned();
         assert!(info.contains("+movablekeys\r\n"), "{cmd}: {info}");
     }

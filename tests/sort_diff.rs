@@ -182,7 +182,6 @@ fn fixed_script() {
     p.same_events();
 }
 
-
 /// A number-like element: integers, decimals, exponents, and the odd
 /// string (which makes numeric sorts fail, deterministically). Never out
 /// of range, see the errno note in `fixed_script`.

@@ -324,7 +324,6 @@ fn resp3_shapes() {
     }
 }
 
-
 #[test]
 fn randomized_stream() {
     let mut p = pair_or_skip!();

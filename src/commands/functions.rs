@@ -32,7 +32,10 @@ pub fn function_load_command(srv: &mut Server, ctx: &mut Ctx) {
             i += 1;
             continue;
         }
-        let msg = format!("ERR Unknown option given: {}", String::from_utf8_lossy(ctx.arg(i)));
+        let msg = format!(
+            "ERR Unknown option given: {}",
+            String::from_utf8_lossy(ctx.arg(i))
+        );
         ctx.out.error(&msg);
         return;
     }

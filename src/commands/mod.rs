@@ -250,6 +250,7 @@ static LATENCY_SUBS: [CommandDef; 7] = [
     cmd("reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Reset latency data for one or more events.", O1, crate::latency::latency_reset_command),
 ];
 
+#[rustfmt::skip]
 static SLOWLOG_SUBS: [CommandDef; 4] = [
     cmd("get", -2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", crate::slowlog::slowlog_get_command),
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "6.2.0", "Show helpful text about the different subcommands", O1, crate::slowlog::slowlog_help_command),

@@ -380,9 +380,8 @@ fn debug_reload(srv: &mut Server, ctx: &mut Ctx) {
         } else if arg_eq(o, "nosave") {
             save = false;
         } else {
-            ctx.out.error(
-                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
-            );
+            ctx.out
+                .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
             return;
         }
     }

@@ -224,7 +224,11 @@ fn set_generic(
     // they are on (not on the hot path).
     let key_copy = (srv.config.notify_keyspace_events != 0).then(|| key.clone());
     let db = &mut srv.dbs[dbi];
-    let existed = db.set(key, RObj::string(stored, lru), when.is_none() && flags & KEEPTTL != 0);
+    let existed = db.set(
+        key,
+        RObj::string(stored, lru),
+        when.is_none() && flags & KEEPTTL != 0,
+    );
     if let Some(ms) = when {
         db.set_expire(key, ms);
     }

@@ -406,9 +406,28 @@ impl CommandTable {
 /// they follow a `numkeys` argument or an option keyword (Redis's
 /// `movablekeys`, from getkeys procedures and key specs).
 pub const MOVABLE_KEYS: &[&str] = &[
-    "zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff", "zintercard",
-    "sintercard", "lmpop", "zmpop", "blmpop", "bzmpop", "eval", "evalsha", "eval_ro",
-    "evalsha_ro", "fcall", "fcall_ro", "sort", "sort_ro", "georadius", "georadiusbymember",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zunion",
+    "zinter",
+    "zdiff",
+    "zintercard",
+    "sintercard",
+    "lmpop",
+    "zmpop",
+    "blmpop",
+    "bzmpop",
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "sort",
+    "sort_ro",
+    "georadius",
+    "georadiusbymember",
 ];
 
 /// Positions of the keys following a `numkeys` argument at `at`, after the

@@ -224,10 +224,7 @@ fn zadd_generic(srv: &mut Server, ctx: &mut Ctx, incr_cmd: bool) {
             }
             let z = ZSetValue::create_for(lim, ctx.argv[idx + 1].len());
             let lru = srv.new_obj_lru();
-            srv.dbs[db].add(
-                key.as_slice().into(),
-                RObj::new(Value::ZSet(z), lru),
-            );
+            srv.dbs[db].add(key.as_slice().into(), RObj::new(Value::ZSet(z), lru));
             created = true;
         }
     }

@@ -176,8 +176,8 @@ impl Lzf {
     }
 
     fn inflate(&self) -> Node {
-        let raw = lzf::decompress(&self.data, self.raw_len)
-            .expect("a node we compressed decompresses");
+        let raw =
+            lzf::decompress(&self.data, self.raw_len).expect("a node we compressed decompresses");
         if self.plain {
             Node::Plain(raw.into())
         } else {
@@ -243,8 +243,8 @@ impl Node {
         if raw.len() < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(data) = lzf::compress(raw, raw.len())
-            .filter(|d| d.len() + MIN_COMPRESS_IMPROVE < raw.len())
+        if let Some(data) =
+            lzf::compress(raw, raw.len()).filter(|d| d.len() + MIN_COMPRESS_IMPROVE < raw.len())
         {
             *self = Node::Compressed(Box::new(Lzf {
                 data: data.into(),
@@ -300,7 +300,9 @@ impl Node {
             Node::Compressed(c) => {
                 std::mem::size_of::<Lzf>()
                     + c.data.len()
-                    + c.cache.get().map_or(0, |n| std::mem::size_of::<Node>() + n.heap_size())
+                    + c.cache
+                        .get()
+                        .map_or(0, |n| std::mem::size_of::<Node>() + n.heap_size())
             }
         }
     }
@@ -483,7 +485,11 @@ impl Quicklist {
         let fill = self.fill;
         self.drop_inflated();
         self.len += 1;
-        let end = self.nodes.len().checked_sub(1).map(|last| if head { 0 } else { last });
+        let end = self
+            .nodes
+            .len()
+            .checked_sub(1)
+            .map(|last| if head { 0 } else { last });
         if let Some(i) = end {
             let node = self.raw_mut(i);
             if node.allow_insert(fill, v.len()) {
@@ -1100,7 +1106,10 @@ mod tests {
         for i in 0..n {
             let inner = d > 0 && i >= d && i + d < n;
             if !inner {
-                assert!(!ql.node_is_compressed(i), "end node {i} of {n} compressed (d={d})");
+                assert!(
+                    !ql.node_is_compressed(i),
+                    "end node {i} of {n} compressed (d={d})"
+                );
             }
         }
     }
@@ -1185,7 +1194,11 @@ mod tests {
                         }
                         5 => {
                             let head = rnd(2) == 0;
-                            let want = if head { model.pop_front() } else { model.pop_back() };
+                            let want = if head {
+                                model.pop_front()
+                            } else {
+                                model.pop_back()
+                            };
                             assert_eq!(ql.pop(head), want);
                         }
                         6 if len > 0 => {
@@ -1235,9 +1248,13 @@ mod tests {
                         }
                         _ => {
                             let start = rnd(len + 1);
-                            let got: Vec<Vec<u8>> =
-                                ql.iter_from(start, false).take(7).map(|e| e.to_vec()).collect();
-                            let want: Vec<Vec<u8>> = model.iter().skip(start).take(7).cloned().collect();
+                            let got: Vec<Vec<u8>> = ql
+                                .iter_from(start, false)
+                                .take(7)
+                                .map(|e| e.to_vec())
+                                .collect();
+                            let want: Vec<Vec<u8>> =
+                                model.iter().skip(start).take(7).cloned().collect();
                             assert_eq!(got, want);
                         }
                     }

@@ -125,7 +125,9 @@ impl Drop for SmallBytes {
             // SAFETY: heap form owns the boxed slice it was built from.
             unsafe {
                 let h = self.repr.heap;
-                drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(h.ptr, h.len)));
+                drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    h.ptr, h.len,
+                )));
             }
         }
     }

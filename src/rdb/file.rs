@@ -307,9 +307,7 @@ fn load_image(
             OPCODE_FUNCTION => {
                 // The 7.0 release candidates' format (name, engine, code).
                 return Err(fail(
-                    RdbError::Corrupt(
-                        "Pre-GA function format not supported".into(),
-                    ),
+                    RdbError::Corrupt("Pre-GA function format not supported".into()),
                     &r,
                 ));
             }
@@ -410,10 +408,18 @@ pub fn save_info(srv: &Server) -> SaveInfo {
 /// Install the function libraries an image carried (`rdbFunctionLoad`):
 /// with `replace` (a merging load) an existing library of the same name is
 /// replaced, otherwise it is an error, as in Redis.
-pub fn load_functions(srv: &mut Server, codes: &[Vec<u8>], replace: bool) -> std::result::Result<(), String> {
+pub fn load_functions(
+    srv: &mut Server,
+    codes: &[Vec<u8>],
+    replace: bool,
+) -> std::result::Result<(), String> {
     for code in codes {
-        crate::scripting::functions::load(srv, code, replace)
-            .map_err(|e| format!("Failed loading library: {}", e.strip_prefix("ERR ").unwrap_or(&e)))?;
+        crate::scripting::functions::load(srv, code, replace).map_err(|e| {
+            format!(
+                "Failed loading library: {}",
+                e.strip_prefix("ERR ").unwrap_or(&e)
+            )
+        })?;
     }
     Ok(())
 }

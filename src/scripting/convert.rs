@@ -261,7 +261,10 @@ pub fn extract_error_info(t: &Table) -> ErrorInfo {
         msg: get("err"),
         source: get("source"),
         line: get("line"),
-        ignore_stats: matches!(t.get::<_, Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))),
+        ignore_stats: matches!(
+            t.get::<_, Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        ),
     }
 }
 
@@ -360,9 +363,10 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, script_resp: u8, depth: usize) 
         return;
     }
     if let Value::Table(vt) = field("verbatim_string") {
-        if let (Ok(Value::String(f)), Ok(Value::String(s))) =
-            (vt.raw_get::<_, Value>("format"), vt.raw_get::<_, Value>("string"))
-        {
+        if let (Ok(Value::String(f)), Ok(Value::String(s))) = (
+            vt.raw_get::<_, Value>("format"),
+            vt.raw_get::<_, Value>("string"),
+        ) {
             let format = String::from_utf8_lossy(f.as_bytes()).into_owned();
             out.verbatim(s.as_bytes(), &format);
             return;
@@ -418,7 +422,10 @@ mod tests {
         assert_eq!(roundtrip(b":12\r\n", 2, 2), b":12\r\n");
         assert_eq!(roundtrip(b"$3\r\nabc\r\n", 2, 2), b"$3\r\nabc\r\n");
         assert_eq!(roundtrip(b"+OK\r\n", 2, 2), b"+OK\r\n");
-        assert_eq!(roundtrip(b"-WRONGTYPE bad\r\n", 2, 2), b"-WRONGTYPE bad\r\n");
+        assert_eq!(
+            roundtrip(b"-WRONGTYPE bad\r\n", 2, 2),
+            b"-WRONGTYPE bad\r\n"
+        );
         // A null bulk becomes false, which a RESP2 script returns as null.
         assert_eq!(roundtrip(b"$-1\r\n", 2, 2), b"$-1\r\n");
         assert_eq!(
@@ -429,8 +436,14 @@ mod tests {
 
     #[test]
     fn resp3_values_round_trip() {
-        assert_eq!(roundtrip(b"%1\r\n$1\r\na\r\n:1\r\n", 3, 3), b"%1\r\n$1\r\na\r\n:1\r\n");
-        assert_eq!(roundtrip(b"%1\r\n$1\r\na\r\n:1\r\n", 3, 2), b"*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(
+            roundtrip(b"%1\r\n$1\r\na\r\n:1\r\n", 3, 3),
+            b"%1\r\n$1\r\na\r\n:1\r\n"
+        );
+        assert_eq!(
+            roundtrip(b"%1\r\n$1\r\na\r\n:1\r\n", 3, 2),
+            b"*2\r\n$1\r\na\r\n:1\r\n"
+        );
         assert_eq!(roundtrip(b"~1\r\n$1\r\na\r\n", 3, 3), b"~1\r\n$1\r\na\r\n");
         assert_eq!(roundtrip(b",3.5\r\n", 3, 3), b",3.5\r\n");
         assert_eq!(roundtrip(b"#t\r\n", 3, 3), b"#t\r\n");
@@ -438,7 +451,10 @@ mod tests {
         assert_eq!(roundtrip(b"#t\r\n", 2, 2), b":1\r\n");
         assert_eq!(roundtrip(b"_\r\n", 3, 3), b"_\r\n");
         assert_eq!(roundtrip(b"(123\r\n", 3, 3), b"(123\r\n");
-        assert_eq!(roundtrip(b"=8\r\ntxt:abcd\r\n", 3, 3), b"=8\r\ntxt:abcd\r\n");
+        assert_eq!(
+            roundtrip(b"=8\r\ntxt:abcd\r\n", 3, 3),
+            b"=8\r\ntxt:abcd\r\n"
+        );
     }
 
     #[test]

@@ -75,7 +75,10 @@ fn flag_bits(lua: &Lua, flags: &Table) -> Result<u32, ()> {
             Value::String(s) => s.as_bytes().to_vec(),
             _ => return Err(()),
         };
-        match super::FLAG_NAMES.iter().find(|(n, _)| n.as_bytes() == name.as_slice()) {
+        match super::FLAG_NAMES
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name.as_slice())
+        {
             Some((_, b)) => bits |= b,
             None => return Err(()),
         }
@@ -92,22 +95,32 @@ pub fn register_function_api<'lua>(lua: &'lua Lua, args: MultiValue<'lua>) -> Re
         return raise_err(lua, "wrong number of arguments to redis.register_function");
     }
     if !LOADING.with(|l| l.borrow().is_some()) {
-        return raise_err(lua, "redis.register_function can only be called on FUNCTION LOAD command");
+        return raise_err(
+            lua,
+            "redis.register_function can only be called on FUNCTION LOAD command",
+        );
     }
-    let (name, callback, flags, description): (Vec<u8>, Function, u32, Option<Vec<u8>>) =
-        if args.len() == 1 {
-            let t = match &args[0] {
+    let (name, callback, flags, description): (Vec<u8>, Function, u32, Option<Vec<u8>>) = if args
+        .len()
+        == 1
+    {
+        let t = match &args[0] {
                 Value::Table(t) => t.clone(),
                 _ => return raise_err(lua, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments)."),
             };
-            let (mut name, mut cb, mut flags, mut desc) = (None, None, 0, None);
-            for pair in t.pairs::<Value, Value>() {
-                let (k, v) = pair?;
-                let key = match &k {
-                    Value::String(s) => s.as_bytes().to_ascii_lowercase(),
-                    _ => return raise_err(lua, "named argument key given to redis.register_function is not a string"),
-                };
-                match key.as_slice() {
+        let (mut name, mut cb, mut flags, mut desc) = (None, None, 0, None);
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = pair?;
+            let key = match &k {
+                Value::String(s) => s.as_bytes().to_ascii_lowercase(),
+                _ => {
+                    return raise_err(
+                        lua,
+                        "named argument key given to redis.register_function is not a string",
+                    )
+                }
+            };
+            match key.as_slice() {
                     b"function_name" => match v {
                         Value::String(s) => name = Some(s.as_bytes().to_vec()),
                         _ => return raise_err(lua, "function_name argument given to redis.register_function must be a string"),
@@ -129,27 +142,42 @@ pub fn register_function_api<'lua>(lua: &'lua Lua, args: MultiValue<'lua>) -> Re
                     },
                     _ => return raise_err(lua, "unknown argument given to redis.register_function"),
                 }
+        }
+        let name = match name {
+            Some(n) => n,
+            None => {
+                return raise_err(
+                    lua,
+                    "redis.register_function must get a function name argument",
+                )
             }
-            let name = match name {
-                Some(n) => n,
-                None => return raise_err(lua, "redis.register_function must get a function name argument"),
-            };
-            let cb = match cb {
-                Some(c) => c,
-                None => return raise_err(lua, "redis.register_function must get a callback argument"),
-            };
-            (name, cb, flags, desc)
-        } else {
-            let name = match &args[0] {
-                Value::String(s) => s.as_bytes().to_vec(),
-                _ => return raise_err(lua, "first argument to redis.register_function must be a string"),
-            };
-            let cb = match &args[1] {
-                Value::Function(f) => f.clone(),
-                _ => return raise_err(lua, "second argument to redis.register_function must be a function"),
-            };
-            (name, cb, 0, None)
         };
+        let cb = match cb {
+            Some(c) => c,
+            None => return raise_err(lua, "redis.register_function must get a callback argument"),
+        };
+        (name, cb, flags, desc)
+    } else {
+        let name = match &args[0] {
+            Value::String(s) => s.as_bytes().to_vec(),
+            _ => {
+                return raise_err(
+                    lua,
+                    "first argument to redis.register_function must be a string",
+                )
+            }
+        };
+        let cb = match &args[1] {
+            Value::Function(f) => f.clone(),
+            _ => {
+                return raise_err(
+                    lua,
+                    "second argument to redis.register_function must be a function",
+                )
+            }
+        };
+        (name, cb, 0, None)
+    };
     if !valid_name(&name) {
         // Redis 7.0 says "Library names" here too.
         return raise_err(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
@@ -196,7 +224,9 @@ fn parse_metadata(code: &[u8]) -> Result<(String, usize), String> {
     for p in &parts[1..] {
         if p.len() >= 5 && p[..5].eq_ignore_ascii_case(b"name=") {
             if name.is_some() {
-                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                );
             }
             name = Some(p[5..].to_vec());
             continue;
@@ -228,7 +258,9 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
     }
     super::ensure_lua(srv)?;
     let Scripting { lua, functions, .. } = &mut srv.scripting;
-    let lua = lua.as_ref().ok_or_else(|| "ERR Lua interpreter is busy".to_string())?;
+    let lua = lua
+        .as_ref()
+        .ok_or_else(|| "ERR Lua interpreter is busy".to_string())?;
     let staged = run_library(lua, &code[shebang_len..])?;
     if staged.is_empty() {
         return Err("ERR No functions registered".into());
@@ -270,7 +302,10 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
         );
         names.push(s.name);
     }
-    let _ = lua.set_named_registry_value("redis_fn_staging", lua.create_table().map_err(|e| e.to_string())?);
+    let _ = lua.set_named_registry_value(
+        "redis_fn_staging",
+        lua.create_table().map_err(|e| e.to_string())?,
+    );
     functions.libraries.insert(
         name.clone(),
         Library {
@@ -283,7 +318,9 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
 
 /// Compile and run a library's code with registrations staged.
 fn run_library(lua: &Lua, body: &[u8]) -> Result<Vec<Staged>, String> {
-    let fenv: Table = lua.named_registry_value("redis_fenv").map_err(|e| e.to_string())?;
+    let fenv: Table = lua
+        .named_registry_value("redis_fenv")
+        .map_err(|e| e.to_string())?;
     let f = lua
         .load(body)
         .set_name("@user_function")
@@ -317,7 +354,9 @@ fn run_library(lua: &Lua, body: &[u8]) -> Result<Vec<Staged>, String> {
     let res = run_load.call::<_, MultiValue>(f);
     lua.remove_hook();
     let staged = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
-    let mut it = res.map_err(|e| format!("ERR Error registering functions: {}", e))?.into_iter();
+    let mut it = res
+        .map_err(|e| format!("ERR Error registering functions: {}", e))?
+        .into_iter();
     let ok = it.next().unwrap_or(Value::Nil);
     let v = it.next().unwrap_or(Value::Nil);
     if let super::lua::Outcome::Error(info) = super::lua::outcome_of(ok, v) {

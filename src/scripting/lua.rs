@@ -281,7 +281,11 @@ macro_rules! raising_trampoline {
         unsafe extern "C-unwind" fn $name(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
             use mlua::ffi;
             let n = ffi::lua_gettop(state);
-            ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, concat!($key, "\0").as_ptr() as *const _);
+            ffi::lua_getfield(
+                state,
+                ffi::LUA_REGISTRYINDEX,
+                concat!($key, "\0").as_ptr() as *const _,
+            );
             ffi::lua_insert(state, 1);
             ffi::lua_call(state, n, 2);
             if ffi::lua_toboolean(state, -1) != 0 {
@@ -340,10 +344,8 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             let c = unsafe { lua.create_c_function(f)? };
             api.raw_set(name, c)?;
         }
-        let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) = lua
-            .load(PRELUDE)
-            .set_name("=[redis]")
-            .call(api)?;
+        let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) =
+            lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_named_registry_value("redis_env", env)?;
         lua.set_named_registry_value("redis_run", run)?;
         lua.set_named_registry_value("redis_fenv", fenv)?;
@@ -356,7 +358,9 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
 /// Compile a script body into `f_<sha>` in the registry; the error is Lua's
 /// message (`user_script:1: ...`).
 pub fn compile(lua: &Lua, sha: &str, code: &[u8]) -> Result<(), String> {
-    let env: Table = lua.named_registry_value("redis_env").map_err(|e| e.to_string())?;
+    let env: Table = lua
+        .named_registry_value("redis_env")
+        .map_err(|e| e.to_string())?;
     let f = lua
         .load(code)
         .set_name("@user_script")
@@ -387,7 +391,14 @@ pub fn call_script<'lua>(
     args: &[Vec<u8>],
     busy_threshold_ms: u64,
 ) -> mlua::Result<Outcome<'lua>> {
-    call_generic(lua, &format!("f_{}", sha), false, keys, args, busy_threshold_ms)
+    call_generic(
+        lua,
+        &format!("f_{}", sha),
+        false,
+        keys,
+        args,
+        busy_threshold_ms,
+    )
 }
 
 /// Run the function registered as `name` (FCALL): KEYS and ARGV are its
@@ -399,7 +410,14 @@ pub fn call_function<'lua>(
     args: &[Vec<u8>],
     busy_threshold_ms: u64,
 ) -> mlua::Result<Outcome<'lua>> {
-    call_generic(lua, &format!("fn_{}", name.to_ascii_lowercase()), true, keys, args, busy_threshold_ms)
+    call_generic(
+        lua,
+        &format!("fn_{}", name.to_ascii_lowercase()),
+        true,
+        keys,
+        args,
+        busy_threshold_ms,
+    )
 }
 
 fn call_generic<'lua>(
@@ -428,7 +446,9 @@ fn call_generic<'lua>(
                 let killed = with_server(|srv| srv.script_interrupt()).unwrap_or(false);
                 if killed {
                     log::warn!("Lua script killed by user with SCRIPT KILL.");
-                    return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
+                    return Err(mlua::Error::runtime(
+                        "Script killed by user with SCRIPT KILL...",
+                    ));
                 }
                 Ok(())
             },
@@ -518,7 +538,10 @@ pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
 pub type Ret<'lua> = mlua::Result<(Value<'lua>, bool)>;
 
 pub fn raise_err<'lua>(lua: &'lua Lua, msg: &str) -> Ret<'lua> {
-    Ok((Value::Table(convert::error_table(lua, msg.as_bytes())?), true))
+    Ok((
+        Value::Table(convert::error_table(lua, msg.as_bytes())?),
+        true,
+    ))
 }
 
 /// Script arguments to a command argv (Redis's `luaArgsToRedisArgv`):
@@ -558,7 +581,10 @@ fn redis_generic<'lua>(lua: &'lua Lua, args: MultiValue<'lua>, raise: bool) -> R
         }
     };
     match with_server(|srv| super::script_call(srv, argv)) {
-        None => raise_err(lua, "redis.call/pcall can only be called inside a script invocation"),
+        None => raise_err(
+            lua,
+            "redis.call/pcall can only be called inside a script invocation",
+        ),
         Some(Err(msg)) => {
             let t = convert::error_table(lua, msg.as_bytes())?;
             t.raw_set("ignore_error_stats_update", true)?;
@@ -596,7 +622,10 @@ fn check_int(lua: &Lua, args: &[Value], n: usize, fname: &str) -> mlua::Result<i
             let got = args.get(n - 1).map_or("no value", |v| v.type_name());
             Err(lua_error(
                 lua,
-                &format!("bad argument #{} to '{}' (number expected, got {})", n, fname, got),
+                &format!(
+                    "bad argument #{} to '{}' (number expected, got {})",
+                    n, fname, got
+                ),
             ))
         }
     }
@@ -692,7 +721,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
         "setresp",
         lua.create_function(|lua, args: MultiValue| -> Ret {
             if with_server(|_| ()).is_none() {
-                return raise_err(lua, "redis.setresp can only be called inside a script invocation");
+                return raise_err(
+                    lua,
+                    "redis.setresp can only be called inside a script invocation",
+                );
             }
             if args.len() != 1 {
                 return raise_err(lua, "redis.setresp() requires one argument.");
@@ -713,7 +745,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
         "set_repl",
         lua.create_function(|lua, args: MultiValue| -> Ret {
             if with_server(|_| ()).is_none() {
-                return raise_err(lua, "redis.set_repl can only be called inside a script invocation");
+                return raise_err(
+                    lua,
+                    "redis.set_repl can only be called inside a script invocation",
+                );
             }
             if args.len() != 1 {
                 return raise_err(lua, "redis.set_repl() requires two arguments.");
@@ -737,7 +772,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
         "acl_check_cmd",
         lua.create_function(|lua, args: MultiValue| -> Ret {
             if with_server(|_| ()).is_none() {
-                return raise_err(lua, "redis.acl_check_cmd can only be called inside a script invocation");
+                return raise_err(
+                    lua,
+                    "redis.acl_check_cmd can only be called inside a script invocation",
+                );
             }
             let argv = match args_to_argv(args) {
                 Ok(a) => a,
@@ -754,7 +792,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
     api.raw_set(
         "killed",
         lua.create_function(|_, ()| {
-            Ok(with_server(|srv| srv.scripting.run.as_ref().is_some_and(|r| r.killed)).unwrap_or(false))
+            Ok(
+                with_server(|srv| srv.scripting.run.as_ref().is_some_and(|r| r.killed))
+                    .unwrap_or(false),
+            )
         })?,
     )?;
     api.raw_set(
@@ -763,7 +804,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
             let r = match with_server(|srv| lrand48(&mut srv.scripting.rand48)) {
                 Some(r) => r,
                 None => {
-                    return Err(lua_error(lua, "math.random can only be called inside a script invocation"))
+                    return Err(lua_error(
+                        lua,
+                        "math.random can only be called inside a script invocation",
+                    ))
                 }
             };
             let r = (r % LRAND48_MAX) as f64 / LRAND48_MAX as f64;
@@ -773,7 +817,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
                 1 => {
                     let u = check_int(lua, &args, 1, "random")?;
                     if u < 1 {
-                        return Err(lua_error(lua, "bad argument #1 to 'random' (interval is empty)"));
+                        return Err(lua_error(
+                            lua,
+                            "bad argument #1 to 'random' (interval is empty)",
+                        ));
                     }
                     Ok((r * u as f64).floor() + 1.0)
                 }
@@ -781,7 +828,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
                     let l = check_int(lua, &args, 1, "random")?;
                     let u = check_int(lua, &args, 2, "random")?;
                     if l > u {
-                        return Err(lua_error(lua, "bad argument #2 to 'random' (interval is empty)"));
+                        return Err(lua_error(
+                            lua,
+                            "bad argument #2 to 'random' (interval is empty)",
+                        ));
                     }
                     Ok((r * (u as f64 - l as f64 + 1.0)).floor() + l as f64)
                 }
@@ -795,7 +845,10 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
             let args = args.into_vec();
             let seed = check_int(lua, &args, 1, "randomseed")?;
             if with_server(|srv| srv.scripting.rand48 = srand48(seed)).is_none() {
-                return Err(lua_error(lua, "math.randomseed can only be called inside a script invocation"));
+                return Err(lua_error(
+                    lua,
+                    "math.randomseed can only be called inside a script invocation",
+                ));
             }
             Ok(())
         })?,
@@ -869,7 +922,11 @@ mod tests {
         match out {
             Outcome::Error(e) => {
                 let m = e.msg.unwrap();
-                assert!(m.contains("Script attempted to access nonexistent global variable 'a'"), "{}", m);
+                assert!(
+                    m.contains("Script attempted to access nonexistent global variable 'a'"),
+                    "{}",
+                    m
+                );
                 assert_eq!(e.source.as_deref(), Some("@user_script"));
                 assert_eq!(e.line.as_deref(), Some("1"));
             }
@@ -877,7 +934,10 @@ mod tests {
         }
         compile(&lua, "y", b"redis.call = 1").unwrap();
         match call_script(&lua, "y", &[], &[], 0).unwrap() {
-            Outcome::Error(e) => assert!(e.msg.unwrap().contains("Attempt to modify a readonly table")),
+            Outcome::Error(e) => assert!(e
+                .msg
+                .unwrap()
+                .contains("Attempt to modify a readonly table")),
             Outcome::Value(_) => panic!("expected an error"),
         }
         compile(&lua, "z", b"return {KEYS[1], ARGV[1], string.upper('x')}").unwrap();

@@ -200,7 +200,9 @@ impl Scripting {
 
     /// Memory used by the Lua VM (`used_memory_lua`).
     pub fn lua_memory(&self) -> usize {
-        self.lua.as_ref().map_or(LUA_BASE_MEMORY, |l| l.used_memory())
+        self.lua
+            .as_ref()
+            .map_or(LUA_BASE_MEMORY, |l| l.used_memory())
     }
 }
 
@@ -647,9 +649,13 @@ fn reply_outcome(ctx: &mut Ctx, sha: &str, script_resp: u8, outcome: mlua::Resul
             // A returned error table relayed from redis.pcall: the error
             // was counted by the command, the EVAL still failed.
             if let mlua::Value::Table(t) = &v {
-                if matches!(t.raw_get::<_, mlua::Value>("ignore_error_stats_update"), Ok(mlua::Value::Boolean(true)))
-                    && matches!(t.raw_get::<_, mlua::Value>("err"), Ok(mlua::Value::String(_)))
-                {
+                if matches!(
+                    t.raw_get::<_, mlua::Value>("ignore_error_stats_update"),
+                    Ok(mlua::Value::Boolean(true))
+                ) && matches!(
+                    t.raw_get::<_, mlua::Value>("err"),
+                    Ok(mlua::Value::String(_))
+                ) {
                     ctx.failed_uncounted = true;
                 }
             }
@@ -667,9 +673,11 @@ fn reply_outcome(ctx: &mut Ctx, sha: &str, script_resp: u8, outcome: mlua::Resul
                 ctx.out.error(&msg);
             }
         }
-        Err(e) => ctx
-            .out
-            .error(&format!("ERR Error running script {}, {:.100}", sha, e.to_string())),
+        Err(e) => ctx.out.error(&format!(
+            "ERR Error running script {}, {:.100}",
+            sha,
+            e.to_string()
+        )),
     }
 }
 
@@ -678,35 +686,54 @@ fn reply_outcome(ctx: &mut Ctx, sha: &str, script_resp: u8, outcome: mlua::Resul
 /// Returns the reply bytes, or the text of a rejection (already counted in
 /// the error statistics).
 pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, String> {
-    let reject = |srv: &mut Server, id: Option<table::CmdId>, msg: &str| -> Result<Vec<u8>, String> {
-        let code = msg
-            .strip_prefix('-')
-            .map_or("ERR", |m| m.split(' ').next().unwrap_or("ERR"));
-        srv.count_errors(vec![code.to_string()]);
-        if let Some(id) = id {
-            srv.commands.entries[id].stats.rejected_calls += 1;
-        }
-        Err(msg.to_string())
-    };
+    let reject =
+        |srv: &mut Server, id: Option<table::CmdId>, msg: &str| -> Result<Vec<u8>, String> {
+            let code = msg
+                .strip_prefix('-')
+                .map_or("ERR", |m| m.split(' ').next().unwrap_or("ERR"));
+            srv.count_errors(vec![code.to_string()]);
+            if let Some(id) = id {
+                srv.commands.entries[id].stats.rejected_calls += 1;
+            }
+            Err(msg.to_string())
+        };
     let id = match srv.commands.lookup(&argv) {
         Ok(id) => id,
         Err(_) => return reject(srv, None, "Unknown Redis command called from script"),
     };
     if srv.commands.check_arity(id, argv.len()).is_err() {
-        return reject(srv, Some(id), "Wrong number of args calling Redis command from script");
+        return reject(
+            srv,
+            Some(id),
+            "Wrong number of args calling Redis command from script",
+        );
     }
     let flags = srv.commands.entries[id].def.flags;
     if flags & table::NOSCRIPT != 0 && !srv.scripting.disable_deny_script {
-        return reject(srv, Some(id), "This Redis command is not allowed from script");
+        return reject(
+            srv,
+            Some(id),
+            "This Redis command is not allowed from script",
+        );
     }
     let (read_only, allow_oom, write_dirty, oom_at_start, resp) = match &srv.scripting.run {
-        Some(r) => (r.read_only, r.allow_oom, r.write_dirty, r.oom_at_start, r.resp),
+        Some(r) => (
+            r.read_only,
+            r.allow_oom,
+            r.write_dirty,
+            r.oom_at_start,
+            r.resp,
+        ),
         None => {
             return Err("redis.call/pcall can only be called inside a script invocation".into())
         }
     };
     if read_only && flags & (table::WRITE | table::MAY_REPLICATE) != 0 {
-        return reject(srv, Some(id), "Write commands are not allowed from read-only scripts.");
+        return reject(
+            srv,
+            Some(id),
+            "Write commands are not allowed from read-only scripts.",
+        );
     }
     if !allow_oom
         && srv.config.maxmemory > 0
@@ -725,7 +752,11 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
     // a shebang get here with too few replicas, the others were refused
     // before they started.
     if flags & table::WRITE != 0 && !write_dirty && srv.lacks_good_replicas() {
-        return reject(srv, Some(id), "-NOREPLICAS Not enough good replicas to write.");
+        return reject(
+            srv,
+            Some(id),
+            "-NOREPLICAS Not enough good replicas to write.",
+        );
     }
     if flags & table::WRITE != 0 {
         if let Some(r) = srv.scripting.run.as_mut() {
@@ -828,10 +859,15 @@ mod tests {
 
     #[test]
     fn shebang_flags() {
-        assert_eq!(extract_shebang_flags(b"return 1").unwrap(), (FLAG_EVAL_COMPAT_MODE, 0));
+        assert_eq!(
+            extract_shebang_flags(b"return 1").unwrap(),
+            (FLAG_EVAL_COMPAT_MODE, 0)
+        );
         assert_eq!(extract_shebang_flags(b"#!lua\nreturn 1").unwrap(), (0, 5));
         assert_eq!(
-            extract_shebang_flags(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap().0,
+            extract_shebang_flags(b"#!lua flags=no-writes,allow-oom\nreturn 1")
+                .unwrap()
+                .0,
             FLAG_NO_WRITES | FLAG_ALLOW_OOM
         );
         assert_eq!(

@@ -26,7 +26,10 @@ fn arg_error(lua: &Lua, n: usize, fname: &str, v: Option<&Value>) -> mlua::Error
     let got = v.map_or("no value", |v| v.type_name());
     lua_error(
         lua,
-        &format!("bad argument #{} to '{}' (number expected, got {})", n, fname, got),
+        &format!(
+            "bad argument #{} to '{}' (number expected, got {})",
+            n, fname, got
+        ),
     )
 }
 
@@ -79,7 +82,13 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
             })?,
         )?;
     }
-    for (name, op) in [("lshift", 0u8), ("rshift", 1), ("arshift", 2), ("rol", 3), ("ror", 4)] {
+    for (name, op) in [
+        ("lshift", 0u8),
+        ("rshift", 1),
+        ("arshift", 2),
+        ("rol", 3),
+        ("ror", 4),
+    ] {
         t.raw_set(
             name,
             lua.create_function(move |lua, args: MultiValue| {

@@ -65,7 +65,10 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
         "encode",
         lua.create_function(move |lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(lua_error(lua, "bad argument #1 to 'encode' (expected 1 argument)"));
+                return Err(lua_error(
+                    lua,
+                    "bad argument #1 to 'encode' (expected 1 argument)",
+                ));
             }
             let v = args.into_iter().next().unwrap_or(Value::Nil);
             let mut out = Vec::new();
@@ -78,12 +81,17 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
         "decode",
         lua.create_function(move |lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(lua_error(lua, "bad argument #1 to 'decode' (expected 1 argument)"));
+                return Err(lua_error(
+                    lua,
+                    "bad argument #1 to 'decode' (expected 1 argument)",
+                ));
             }
             let s = match args.into_iter().next() {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
                 Some(Value::Integer(i)) => i.to_string().into_bytes(),
-                Some(Value::Number(n)) => crate::scripting::convert::lua_number_to_string(n).into_bytes(),
+                Some(Value::Number(n)) => {
+                    crate::scripting::convert::lua_number_to_string(n).into_bytes()
+                }
                 other => {
                     let got = other.as_ref().map_or("no value", |v| v.type_name());
                     return Err(lua_error(
@@ -100,7 +108,10 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                 max_depth: cfg.decode_max_depth.min(HARD_MAX_DEPTH),
             };
             if s.len() >= 2 && (s[0] == 0 || s[1] == 0) {
-                return Err(lua_error(lua, "JSON parser does not support UTF-16 or UTF-32"));
+                return Err(lua_error(
+                    lua,
+                    "JSON parser does not support UTF-16 or UTF-32",
+                ));
             }
             let v = p.value(lua).map_err(|e| lua_error(lua, &e))?;
             p.skip_ws();
@@ -192,19 +203,21 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
     let c = cfg;
     t.raw_set(
         "encode_sparse_array",
-        lua.create_function(move |_, (conv, ratio, safe): (Option<Value>, Option<i64>, Option<i64>)| {
-            let mut cfg = c.borrow_mut();
-            if let Some(v) = conv {
-                cfg.sparse_convert = on_off(&v).unwrap_or(false);
-            }
-            if let Some(r) = ratio {
-                cfg.sparse_ratio = r;
-            }
-            if let Some(s) = safe {
-                cfg.sparse_safe = s;
-            }
-            Ok((cfg.sparse_convert, cfg.sparse_ratio, cfg.sparse_safe))
-        })?,
+        lua.create_function(
+            move |_, (conv, ratio, safe): (Option<Value>, Option<i64>, Option<i64>)| {
+                let mut cfg = c.borrow_mut();
+                if let Some(v) = conv {
+                    cfg.sparse_convert = on_off(&v).unwrap_or(false);
+                }
+                if let Some(r) = ratio {
+                    cfg.sparse_ratio = r;
+                }
+                if let Some(s) = safe {
+                    cfg.sparse_safe = s;
+                }
+                Ok((cfg.sparse_convert, cfg.sparse_ratio, cfg.sparse_safe))
+            },
+        )?,
     )?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
@@ -271,7 +284,13 @@ fn encode_number(lua: &Lua, cfg: &Config, n: f64, out: &mut Vec<u8>) -> mlua::Re
     Ok(())
 }
 
-fn encode_value(lua: &Lua, cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8>) -> mlua::Result<()> {
+fn encode_value(
+    lua: &Lua,
+    cfg: &Config,
+    v: &Value,
+    depth: i64,
+    out: &mut Vec<u8>,
+) -> mlua::Result<()> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -395,7 +414,11 @@ impl<'a> Parser<'a> {
             Some(b':') => "T_COLON",
             Some(b'"') => "T_STRING",
             Some(b'-' | b'0'..=b'9') => "T_NUMBER",
-            Some(b't' | b'f') if self.s[at..].starts_with(b"true") || self.s[at..].starts_with(b"false") => "T_BOOLEAN",
+            Some(b't' | b'f')
+                if self.s[at..].starts_with(b"true") || self.s[at..].starts_with(b"false") =>
+            {
+                "T_BOOLEAN"
+            }
             Some(b'n') if self.s[at..].starts_with(b"null") => "T_NULL",
             _ => "invalid token",
         }
@@ -449,7 +472,8 @@ impl<'a> Parser<'a> {
                     }
                     self.pos += 1;
                     let v = self.value(lua)?;
-                    t.raw_set(lua.create_string(&k).map_err(le)?, v).map_err(le)?;
+                    t.raw_set(lua.create_string(&k).map_err(le)?, v)
+                        .map_err(le)?;
                     self.skip_ws();
                     match self.s.get(self.pos) {
                         Some(b',') => self.pos += 1,
@@ -564,7 +588,9 @@ impl<'a> Parser<'a> {
                         b'u' => {
                             let mut cp = self.hex4().ok_or_else(|| bad_string(start))?;
                             if (0xD800..0xDC00).contains(&cp) {
-                                if self.s.get(self.pos) == Some(&b'\\') && self.s.get(self.pos + 1) == Some(&b'u') {
+                                if self.s.get(self.pos) == Some(&b'\\')
+                                    && self.s.get(self.pos + 1) == Some(&b'u')
+                                {
                                     self.pos += 2;
                                     let lo = self.hex4().ok_or_else(|| bad_string(start))?;
                                     if !(0xDC00..0xE000).contains(&lo) {
@@ -596,5 +622,8 @@ impl<'a> Parser<'a> {
 }
 
 fn bad_string(start: usize) -> String {
-    format!("Expected value but found invalid string at character {}", start + 1)
+    format!(
+        "Expected value but found invalid string at character {}",
+        start + 1
+    )
 }

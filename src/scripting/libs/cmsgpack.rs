@@ -50,11 +50,18 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
     )?;
     t.raw_set(
         "unpack_limit",
-        lua.create_function(|lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
-            let (next, mut vals) = unpack_n(lua, s.as_bytes(), limit.max(0) as usize, offset.unwrap_or(0))?;
-            vals.insert(0, Value::Integer(next));
-            Ok(MultiValue::from_vec(vals))
-        })?,
+        lua.create_function(
+            |lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
+                let (next, mut vals) = unpack_n(
+                    lua,
+                    s.as_bytes(),
+                    limit.max(0) as usize,
+                    offset.unwrap_or(0),
+                )?;
+                vals.insert(0, Value::Integer(next));
+                Ok(MultiValue::from_vec(vals))
+            },
+        )?,
     )?;
     t.raw_set("_NAME", "cmsgpack")?;
     t.raw_set("_VERSION", "lua-cmsgpack 0.4.0")?;
@@ -93,7 +100,15 @@ fn encode_int(i: i64, out: &mut Vec<u8>) {
     }
 }
 
-fn encode_len(len: usize, fix: u8, fix_max: usize, b8: Option<u8>, b16: u8, b32: u8, out: &mut Vec<u8>) {
+fn encode_len(
+    len: usize,
+    fix: u8,
+    fix_max: usize,
+    b8: Option<u8>,
+    b16: u8,
+    b32: u8,
+    out: &mut Vec<u8>,
+) {
     if len < fix_max {
         out.push(fix | len as u8);
     } else if let (Some(b8), true) = (b8, len <= 0xff) {
@@ -179,7 +194,12 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
 
 /// Decode up to `limit` objects (0 = all) from `offset`; returns the offset
 /// of the next object (-1 when the input is exhausted) and the values.
-fn unpack_n<'lua>(lua: &'lua Lua, s: &[u8], limit: usize, offset: i64) -> mlua::Result<(i64, Vec<Value<'lua>>)> {
+fn unpack_n<'lua>(
+    lua: &'lua Lua,
+    s: &[u8],
+    limit: usize,
+    offset: i64,
+) -> mlua::Result<(i64, Vec<Value<'lua>>)> {
     if offset < 0 || offset as usize > s.len() {
         return Err(lua_error(lua, "Start offset greater than input length"));
     }
@@ -229,7 +249,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn uint(&mut self, n: usize) -> Result<u64, DecErr> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | b as u64))
     }
 
     fn value<'lua>(&mut self, lua: &'lua Lua) -> Result<Value<'lua>, DecErr> {

@@ -65,18 +65,42 @@ fn next_item(lua: &Lua, fmt: &mut Fmt) -> mlua::Result<Option<Item>> {
             }
             b' ' => continue,
             b'x' => Item::Pad,
-            b'b' => Item::Int { size: 1, signed: true },
-            b'B' => Item::Int { size: 1, signed: false },
-            b'h' => Item::Int { size: 2, signed: true },
-            b'H' => Item::Int { size: 2, signed: false },
-            b'l' => Item::Int { size: 8, signed: true },
-            b'L' | b'T' => Item::Int { size: 8, signed: false },
+            b'b' => Item::Int {
+                size: 1,
+                signed: true,
+            },
+            b'B' => Item::Int {
+                size: 1,
+                signed: false,
+            },
+            b'h' => Item::Int {
+                size: 2,
+                signed: true,
+            },
+            b'H' => Item::Int {
+                size: 2,
+                signed: false,
+            },
+            b'l' => Item::Int {
+                size: 8,
+                signed: true,
+            },
+            b'L' | b'T' => Item::Int {
+                size: 8,
+                signed: false,
+            },
             b'i' | b'I' => {
                 let size = fmt.num(4);
                 if !(1..=8).contains(&size) {
-                    return Err(lua_error(lua, &format!("integral size {} is larger than limit of 8", size)));
+                    return Err(lua_error(
+                        lua,
+                        &format!("integral size {} is larger than limit of 8", size),
+                    ));
                 }
-                Item::Int { size, signed: c == b'i' }
+                Item::Int {
+                    size,
+                    signed: c == b'i',
+                }
             }
             b'f' => Item::Float,
             b'd' => Item::Double,
@@ -126,7 +150,15 @@ fn arg_num(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<f64> {
         Some(Value::String(s)) => std::str::from_utf8(s.as_bytes())
             .ok()
             .and_then(|t| t.trim().parse().ok())
-            .ok_or_else(|| lua_error(lua, &format!("bad argument #{} to 'pack' (number expected, got string)", n + 1))),
+            .ok_or_else(|| {
+                lua_error(
+                    lua,
+                    &format!(
+                        "bad argument #{} to 'pack' (number expected, got string)",
+                        n + 1
+                    ),
+                )
+            }),
         other => Err(lua_error(
             lua,
             &format!(
@@ -146,9 +178,19 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
             let args = args.into_vec();
             let f = match args.first() {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
-                _ => return Err(lua_error(lua, "bad argument #1 to 'pack' (string expected)")),
+                _ => {
+                    return Err(lua_error(
+                        lua,
+                        "bad argument #1 to 'pack' (string expected)",
+                    ))
+                }
             };
-            let mut fmt = Fmt { f: &f, i: 0, little: true, align: 1 };
+            let mut fmt = Fmt {
+                f: &f,
+                i: 0,
+                little: true,
+                align: 1,
+            };
             let mut out: Vec<u8> = Vec::new();
             let mut argi = 1;
             while let Some(item) = next_item(lua, &mut fmt)? {
@@ -183,10 +225,26 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                     Item::Zstr | Item::Chars(_) => {
                         let s = match args.get(argi) {
                             Some(Value::String(s)) => s.as_bytes().to_vec(),
-                            Some(v) => crate::scripting::convert::lua_tostring(v).ok_or_else(|| {
-                                lua_error(lua, &format!("bad argument #{} to 'pack' (string expected)", argi + 1))
-                            })?,
-                            None => return Err(lua_error(lua, &format!("bad argument #{} to 'pack' (string expected, got no value)", argi + 1))),
+                            Some(v) => {
+                                crate::scripting::convert::lua_tostring(v).ok_or_else(|| {
+                                    lua_error(
+                                        lua,
+                                        &format!(
+                                            "bad argument #{} to 'pack' (string expected)",
+                                            argi + 1
+                                        ),
+                                    )
+                                })?
+                            }
+                            None => {
+                                return Err(lua_error(
+                                    lua,
+                                    &format!(
+                                    "bad argument #{} to 'pack' (string expected, got no value)",
+                                    argi + 1
+                                ),
+                                ))
+                            }
                         };
                         argi += 1;
                         match item {
@@ -197,7 +255,13 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
                             Item::Chars(n) => {
                                 let n = if n == 0 { s.len() } else { n };
                                 if s.len() < n {
-                                    return Err(lua_error(lua, &format!("bad argument #{} to 'pack' (string too short)", argi)));
+                                    return Err(lua_error(
+                                        lua,
+                                        &format!(
+                                            "bad argument #{} to 'pack' (string too short)",
+                                            argi
+                                        ),
+                                    ));
                                 }
                                 out.extend_from_slice(&s[..n]);
                             }
@@ -211,77 +275,94 @@ pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
     )?;
     t.raw_set(
         "unpack",
-        lua.create_function(|lua, (f, data, init): (mlua::String, mlua::String, Option<i64>)| {
-            let f = f.as_bytes().to_vec();
-            let data = data.as_bytes();
-            let mut pos = (init.unwrap_or(1).max(1) - 1) as usize;
-            let mut fmt = Fmt { f: &f, i: 0, little: true, align: 1 };
-            let mut vals: Vec<Value> = Vec::new();
-            let mut last_int: Option<usize> = None;
-            while let Some(item) = next_item(lua, &mut fmt)? {
-                pos += align_pad(&item, pos, fmt.align);
-                let size = match item {
-                    Item::Chars(0) => last_int.take().unwrap_or(0),
-                    Item::Zstr => {
-                        let end = data[pos.min(data.len())..]
-                            .iter()
-                            .position(|&b| b == 0)
-                            .ok_or_else(|| lua_error(lua, "unfinished string in data"))?;
-                        end + 1
-                    }
-                    _ => item_size(&item),
+        lua.create_function(
+            |lua, (f, data, init): (mlua::String, mlua::String, Option<i64>)| {
+                let f = f.as_bytes().to_vec();
+                let data = data.as_bytes();
+                let mut pos = (init.unwrap_or(1).max(1) - 1) as usize;
+                let mut fmt = Fmt {
+                    f: &f,
+                    i: 0,
+                    little: true,
+                    align: 1,
                 };
-                if pos.checked_add(size).is_none_or(|end| end > data.len()) {
-                    return Err(lua_error(lua, "bad argument #2 to 'unpack' (data string too short)"));
-                }
-                let chunk = &data[pos..pos + size];
-                match item {
-                    Item::Int { size, signed } => {
-                        let mut b = [0u8; 8];
-                        if fmt.little {
-                            b[..size].copy_from_slice(chunk);
-                        } else {
-                            for (i, &x) in chunk.iter().rev().enumerate() {
-                                b[i] = x;
+                let mut vals: Vec<Value> = Vec::new();
+                let mut last_int: Option<usize> = None;
+                while let Some(item) = next_item(lua, &mut fmt)? {
+                    pos += align_pad(&item, pos, fmt.align);
+                    let size = match item {
+                        Item::Chars(0) => last_int.take().unwrap_or(0),
+                        Item::Zstr => {
+                            let end = data[pos.min(data.len())..]
+                                .iter()
+                                .position(|&b| b == 0)
+                                .ok_or_else(|| lua_error(lua, "unfinished string in data"))?;
+                            end + 1
+                        }
+                        _ => item_size(&item),
+                    };
+                    if pos.checked_add(size).is_none_or(|end| end > data.len()) {
+                        return Err(lua_error(
+                            lua,
+                            "bad argument #2 to 'unpack' (data string too short)",
+                        ));
+                    }
+                    let chunk = &data[pos..pos + size];
+                    match item {
+                        Item::Int { size, signed } => {
+                            let mut b = [0u8; 8];
+                            if fmt.little {
+                                b[..size].copy_from_slice(chunk);
+                            } else {
+                                for (i, &x) in chunk.iter().rev().enumerate() {
+                                    b[i] = x;
+                                }
                             }
+                            let mut v = u64::from_le_bytes(b);
+                            if signed && size < 8 && v & (1 << (size * 8 - 1)) != 0 {
+                                v |= !0u64 << (size * 8);
+                            }
+                            let n = if signed { v as i64 as f64 } else { v as f64 };
+                            last_int = Some(n as usize);
+                            vals.push(Value::Number(n));
                         }
-                        let mut v = u64::from_le_bytes(b);
-                        if signed && size < 8 && v & (1 << (size * 8 - 1)) != 0 {
-                            v |= !0u64 << (size * 8);
+                        Item::Float | Item::Double => {
+                            let mut b = chunk.to_vec();
+                            if !fmt.little {
+                                b.reverse();
+                            }
+                            let n = if b.len() == 4 {
+                                f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64
+                            } else {
+                                let mut a = [0u8; 8];
+                                a.copy_from_slice(&b);
+                                f64::from_le_bytes(a)
+                            };
+                            vals.push(Value::Number(n));
                         }
-                        let n = if signed { v as i64 as f64 } else { v as f64 };
-                        last_int = Some(n as usize);
-                        vals.push(Value::Number(n));
+                        Item::Pad => {}
+                        Item::Zstr => {
+                            vals.push(Value::String(lua.create_string(&chunk[..size - 1])?))
+                        }
+                        Item::Chars(_) => vals.push(Value::String(lua.create_string(chunk)?)),
                     }
-                    Item::Float | Item::Double => {
-                        let mut b = chunk.to_vec();
-                        if !fmt.little {
-                            b.reverse();
-                        }
-                        let n = if b.len() == 4 {
-                            f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64
-                        } else {
-                            let mut a = [0u8; 8];
-                            a.copy_from_slice(&b);
-                            f64::from_le_bytes(a)
-                        };
-                        vals.push(Value::Number(n));
-                    }
-                    Item::Pad => {}
-                    Item::Zstr => vals.push(Value::String(lua.create_string(&chunk[..size - 1])?)),
-                    Item::Chars(_) => vals.push(Value::String(lua.create_string(chunk)?)),
+                    pos += size;
                 }
-                pos += size;
-            }
-            vals.push(Value::Integer(pos as i64 + 1));
-            Ok(MultiValue::from_vec(vals))
-        })?,
+                vals.push(Value::Integer(pos as i64 + 1));
+                Ok(MultiValue::from_vec(vals))
+            },
+        )?,
     )?;
     t.raw_set(
         "size",
         lua.create_function(|lua, f: mlua::String| {
             let f = f.as_bytes().to_vec();
-            let mut fmt = Fmt { f: &f, i: 0, little: true, align: 1 };
+            let mut fmt = Fmt {
+                f: &f,
+                i: 0,
+                little: true,
+                align: 1,
+            };
             let mut pos = 0usize;
             while let Some(item) = next_item(lua, &mut fmt)? {
                 if matches!(item, Item::Zstr) {
