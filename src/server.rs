@@ -1063,7 +1063,7 @@ impl Server {
         {
             // As the client sent it: handlers such as GEOADD replace argv.
             let argv = ctx.original_argv.as_deref().unwrap_or(&ctx.argv);
-            crate::slowlog::push_if_needed(self, cid, argv, &ctx.redact, ctx.trimmed_arg, usec);
+            crate::slowlog::push(self, cid, argv, &ctx.redact, ctx.trimmed_arg, usec);
         }
         let errs = std::mem::take(&mut ctx.out.errors);
         self.count_errors(errs);

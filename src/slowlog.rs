@@ -25,7 +25,6 @@
 
 use std::collections::VecDeque;
 
-use crate::commands::arg_eq;
 use crate::server::{Ctx, Server};
 
 /// Arguments kept per entry (`SLOWLOG_ENTRY_MAX_ARGC`).
@@ -101,9 +100,11 @@ fn entry_argv(argv: &[Vec<u8>], redact: &[usize], trimmed: Option<(usize, usize)
     out
 }
 
-/// Log the command client `cid` just ran with `argv` if it took at least
-/// the threshold (`slowlogPushEntryIfNeeded`).
-pub fn push_if_needed(
+/// Log the command client `cid` just ran with `argv`, which took
+/// `duration` µs, at least `slowlog-log-slower-than` (the caller, `call()`,
+/// checks that on its hot path), then trim the log to `slowlog-max-len`
+/// (`slowlogPushEntryIfNeeded`).
+pub fn push(
     srv: &mut Server,
     cid: usize,
     argv: &[Vec<u8>],
@@ -111,29 +112,23 @@ pub fn push_if_needed(
     trimmed: Option<(usize, usize)>,
     duration: u64,
 ) {
-    let threshold = srv.config.slowlog_log_slower_than;
-    if threshold < 0 {
-        return;
-    }
-    if duration >= threshold as u64 {
-        let (peer, name) = srv
-            .clients
-            .get(cid)
-            .map_or((String::new(), Vec::new()), |c| {
-                (c.addr.clone(), c.name.clone().unwrap_or_default())
-            });
-        let log = &mut srv.slowlog;
-        let entry = Entry {
-            id: log.next_id,
-            time: crate::server::now_ms() / 1000,
-            duration,
-            argv: entry_argv(argv, redact, trimmed),
-            peer,
-            name,
-        };
-        log.next_id += 1;
-        log.entries.push_front(entry);
-    }
+    let (peer, name) = srv
+        .clients
+        .get(cid)
+        .map_or((String::new(), Vec::new()), |c| {
+            (c.addr.clone(), c.name.clone().unwrap_or_default())
+        });
+    let log = &mut srv.slowlog;
+    let entry = Entry {
+        id: log.next_id,
+        time: crate::server::now_ms() / 1000,
+        duration,
+        argv: entry_argv(argv, redact, trimmed),
+        peer,
+        name,
+    };
+    log.next_id += 1;
+    log.entries.push_front(entry);
     let max = usize::try_from(srv.config.slowlog_max_len).unwrap_or(usize::MAX);
     srv.slowlog.trim(max);
 }
@@ -181,7 +176,6 @@ pub fn slowlog_reset_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// SLOWLOG HELP
 pub fn slowlog_help_command(_srv: &mut Server, ctx: &mut Ctx) {
-    debug_assert!(arg_eq(ctx.arg(1), "help"));
     let lines = [
         "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET [<count>]",

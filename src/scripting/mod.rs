@@ -454,21 +454,28 @@ pub fn eval_generic(srv: &mut Server, ctx: &mut Ctx, evalsha: bool, ro: bool) {
     let flags = srv.scripting.scripts.get(&sha).map_or(0, |s| s.flags);
     let compat = flags & FLAG_EVAL_COMPAT_MODE != 0;
     let oom = over_maxmemory(srv);
-    // scriptPrepareForRun's refusals.
     if !compat {
-        if flags & FLAG_NO_WRITES == 0 && ro {
-            ctx.out
-                .error("ERR Can not execute a script with write flag using *_ro command.");
-            return;
-        }
-        if oom && flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
-            ctx.out.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        if let Some(e) = flags_refusal(flags, ro, oom) {
+            ctx.out.error(e);
             return;
         }
     }
     let keys = ctx.argv[3..3 + numkeys as usize].to_vec();
     let args = ctx.argv[3 + numkeys as usize..].to_vec();
     run_script(srv, ctx, &sha, false, flags, ro, oom, keys, args);
+}
+
+/// scriptPrepareForRun's refusals for a script or function with declared
+/// flags: a possibly-writing one through a `*_RO` command, or one without
+/// `allow-oom` (and not `no-writes`) while over maxmemory.
+fn flags_refusal(flags: u32, ro: bool, oom: bool) -> Option<&'static str> {
+    if flags & FLAG_NO_WRITES == 0 && ro {
+        Some("ERR Can not execute a script with write flag using *_ro command.")
+    } else if oom && flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
+        Some("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
+    } else {
+        None
+    }
 }
 
 /// FCALL / FCALL_RO (Redis's `fcallCommandGeneric`).
@@ -506,13 +513,8 @@ pub fn fcall_generic(srv: &mut Server, ctx: &mut Ctx, ro: bool) {
         return;
     }
     let oom = over_maxmemory(srv);
-    if flags & FLAG_NO_WRITES == 0 && ro {
-        ctx.out
-            .error("ERR Can not execute a script with write flag using *_ro command.");
-        return;
-    }
-    if oom && flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES) == 0 {
-        ctx.out.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+    if let Some(e) = flags_refusal(flags, ro, oom) {
+        ctx.out.error(e);
         return;
     }
     let keys = ctx.argv[3..3 + numkeys as usize].to_vec();
