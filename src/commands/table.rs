@@ -428,6 +428,7 @@ pub const MOVABLE_KEYS: &[&str] = &[
     "sort_ro",
     "georadius",
     "georadiusbymember",
+    "migrate",
 ];
 
 /// Positions of the keys following a `numkeys` argument at `at`, after the
@@ -457,6 +458,7 @@ pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<us
         "sort" | "sort_ro" => Some(crate::commands::sort::sort_get_keys(argv)),
         "georadius" => Some(crate::commands::geo::georadius_get_keys(argv, 6)),
         "georadiusbymember" => Some(crate::commands::geo::georadius_get_keys(argv, 5)),
+        "migrate" => crate::commands::migrate::migrate_get_keys(argv),
         _ => return None,
     })
 }
