@@ -68,6 +68,10 @@ pub fn active_expire_cycle(srv: &mut Server, kind: CycleType) {
     let slow_time_perc = SLOW_TIME_PERC + 2 * effort;
     let acceptable_stale = ACCEPTABLE_STALE - effort;
 
+    // Paused clients: the dataset must not change under them.
+    if srv.pause.is_some() {
+        return;
+    }
     // Cheap exit first: the fast cycle runs before every sleep.
     if kind == CycleType::Fast
         && !srv.expire_state.timelimit_exit

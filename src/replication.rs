@@ -658,7 +658,8 @@ pub fn wait_timeout_reply(srv: &mut Server, cid: usize) {
 /// Answer WAITs that have enough acks (`processClientsWaitingReplicas`),
 /// and ask replicas for acks when someone waits. Called in `before_sleep`.
 pub fn before_sleep(srv: &mut Server) {
-    if srv.repl.get_ack {
+    // GETACK is a write to the stream: not while clients are paused.
+    if srv.repl.get_ack && srv.pause.is_none() {
         srv.repl.get_ack = false;
         if srv.repl.feeding() && !srv.repl.replicas.is_empty() {
             let mut buf = Vec::new();

@@ -234,6 +234,15 @@ pub struct Server {
     pub lastsave_s: i64,
     /// The last SAVE succeeded (INFO's `rdb_last_bgsave_status`).
     pub rdb_last_save_ok: bool,
+    /// A BGSAVE waits for the cron (asked for inside a transaction).
+    pub rdb_bgsave_scheduled: bool,
+    /// Where the clients cron's round-robin continues (a slab key).
+    pub clients_cron_cursor: usize,
+    /// When the last background save was attempted (s), for the retry
+    /// delay after a failure.
+    pub lastbgsave_try_s: i64,
+    /// Duration of the last background save (s, -1 before the first).
+    pub rdb_last_bgsave_time_s: i64,
     /// SAVEs run (INFO's `rdb_saves`).
     pub stat_rdb_saves: u64,
     /// Keys loaded / skipped as expired by the last RDB load.
@@ -346,6 +355,10 @@ impl Server {
             exit_code: None,
             lastsave_s: now / 1000,
             rdb_last_save_ok: true,
+            rdb_bgsave_scheduled: false,
+            clients_cron_cursor: 0,
+            lastbgsave_try_s: 0,
+            rdb_last_bgsave_time_s: -1,
             stat_rdb_saves: 0,
             rdb_last_load_keys_loaded: 0,
             rdb_last_load_keys_expired: 0,
@@ -1065,14 +1078,25 @@ impl Server {
         };
         // A replica hides expired keys from its clients and shows them to
         // its master (see replication.rs).
-        if self.repl.is_replica() {
-            let view = if self.clients[cid].flags.master {
-                crate::db::ReplicaExpiry::Master
+        // While clients are paused nothing is deleted either, expired keys
+        // only look absent (a paused server must not change the dataset).
+        {
+            use crate::db::ReplicaExpiry;
+            let view = if self.repl.is_replica() {
+                if self.clients[cid].flags.master {
+                    ReplicaExpiry::Master
+                } else {
+                    ReplicaExpiry::Hide
+                }
+            } else if self.pause.is_some() {
+                ReplicaExpiry::Hide
             } else {
-                crate::db::ReplicaExpiry::Hide
+                ReplicaExpiry::Normal
             };
-            for db in self.dbs.iter_mut() {
-                db.replica_expiry = view;
+            if self.dbs.first().is_some_and(|d| d.replica_expiry != view) {
+                for db in self.dbs.iter_mut() {
+                    db.replica_expiry = view;
+                }
             }
         }
         let repl_off_before = self.repl.master_repl_offset;
@@ -1377,6 +1401,7 @@ impl Server {
         self.clients_cron(now);
         self.databases_cron(now);
         crate::aof::cron(self);
+        crate::rdb::file::save_cron(self);
         crate::replication::cron(self);
         self.migrate.close_timed_out(now);
     }
@@ -1394,10 +1419,36 @@ impl Server {
             {
                 idle.push(cid);
             }
+        }
+        // Query buffer resizing visits each client about once a second:
+        // n/hz clients per call, at least 5 (all of them when fewer), in
+        // slab order from where the last call stopped (Redis's
+        // clientsCron iteration).
+        let n = self.clients.len();
+        let mut iterations = n / self.hz.max(1) as usize;
+        if iterations < 5 {
+            iterations = n.min(5);
+        }
+        let keys: Vec<usize> = self
+            .clients
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|&k| k >= self.clients_cron_cursor)
+            .chain(
+                self.clients
+                    .iter()
+                    .map(|(k, _)| k)
+                    .filter(|&k| k < self.clients_cron_cursor),
+            )
+            .take(iterations)
+            .collect();
+        for &k in &keys {
+            let c = &mut self.clients[k];
             if !c.parser.in_progress() {
-                c.qb.shrink_if_idle();
+                c.qb.cron_resize((now - c.last_interaction_ms) / 1000);
             }
         }
+        self.clients_cron_cursor = keys.last().map_or(0, |&k| k + 1);
         for cid in idle {
             log::debug!("Closing idle client");
             self.close_client_async(cid);

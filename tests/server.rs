@@ -684,3 +684,42 @@ fn command_info_movablekeys() {
         assert!(!info.contains("movablekeys"), "{cmd}: {info}");
     }
 }
+
+/// Save points (`save <seconds> <changes>`) snapshot from the cron, BGSAVE
+/// saves (scheduled when asked inside MULTI), and the file loads at start.
+#[test]
+fn save_points_and_bgsave() {
+    let dir = std::env::temp_dir().join(format!("ferrodis-bgsave-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let rdb = dir.join("dump.rdb");
+    {
+        let s = start_ferrodis(&["--dir", &d, "--save", "1 1"]);
+        let mut c = Conn::connect(s.port);
+        assert_eq!(c.cmd("SET k v"), b"+OK\r\n");
+        let start = std::time::Instant::now();
+        while !rdb.exists() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(rdb.exists(), "the save point did not save");
+        assert_eq!(c.cmd("SET k2 v2"), b"+OK\r\n");
+        assert_eq!(c.cmd("MULTI"), b"+OK\r\n");
+        assert_eq!(c.cmd("BGSAVE"), b"+QUEUED\r\n");
+        assert_eq!(c.cmd("EXEC"), b"*1\r\n+Background saving scheduled\r\n");
+        assert_eq!(c.cmd("BGSAVE SCHEDULE"), b"+Background saving started\r\n");
+        assert_eq!(c.cmd("BGSAVE NOW"), b"-ERR syntax error\r\n");
+        let info = String::from_utf8_lossy(&c.cmd("INFO persistence")).into_owned();
+        assert!(
+            info.contains("rdb_changes_since_last_save:0\r\n"),
+            "{}",
+            info
+        );
+        assert!(info.contains("rdb_last_bgsave_status:ok\r\n"), "{}", info);
+    }
+    let s = start_ferrodis(&["--dir", &d]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("GET k2"), b"$2\r\nv2\r\n");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

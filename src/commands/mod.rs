@@ -536,6 +536,7 @@ pub static TABLE: &[CommandDef] = &[
     cmd("time", 1, LOADING | STALE | FAST, 0, NO_KEYS, "server", "2.6.0", "Return the current server time", O1, sv::time_command),
     cmd("bgrewriteaof", 1, NO_ASYNC_LOADING | ADMIN | NOSCRIPT, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Asynchronously rewrite the append-only file", O1, sv::bgrewriteaof_command),
     cmd("save", 1, NOSCRIPT | ADMIN | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases", sv::save_command),
+    cmd("bgsave", -1, NOSCRIPT | ADMIN | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Asynchronously save the dataset to disk", "O(1)", sv::bgsave_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", sv::shutdown_command),
     // Replication (replication.c)

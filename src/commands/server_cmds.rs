@@ -309,6 +309,26 @@ pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
+/// BGSAVE [SCHEDULE] (`bgsaveCommand`). Without fork the save runs
+/// synchronously, like SAVE (see `rdb::file::background_save`); the replies
+/// are Redis's. Inside a transaction or a script it is scheduled for the
+/// cron, as Redis schedules it while another child runs.
+pub fn bgsave_command(srv: &mut Server, ctx: &mut Ctx) {
+    // SCHEDULE only matters while another child runs, which never happens
+    // here.
+    if ctx.argc() > 2 || (ctx.argc() == 2 && !arg_eq(ctx.arg(1), "schedule")) {
+        ctx.out.error(SYNTAX_ERR);
+        return;
+    }
+    if srv.in_exec || srv.scripting.run.is_some() {
+        srv.rdb_bgsave_scheduled = true;
+        ctx.out.status("Background saving scheduled");
+        return;
+    }
+    crate::rdb::file::background_save(srv);
+    ctx.out.status("Background saving started");
+}
+
 /// The save step of shutting down (`prepareForShutdown`): with save points
 /// configured and no NOSAVE, or with SAVE, the dataset is saved first; if
 /// that fails the server does not exit, unless `force`. Returns whether

@@ -481,6 +481,59 @@ pub fn save(srv: &mut Server) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// BGSAVE, the save points and scheduled saves (`rdbSaveBackground`).
+///
+/// Redis forks and lets the child write the file while the parent keeps
+/// serving. We have no fork: the image is taken and written right here,
+/// so the "background" save is a foreground one with BGSAVE's bookkeeping
+/// (`rdb_last_bgsave_status`, `rdb_last_bgsave_time_sec`, the retry delay
+/// after a failure) and its log lines. The loop stalls for the time of the
+/// write, exactly as with SAVE.
+pub fn background_save(srv: &mut Server) {
+    let start = std::time::Instant::now();
+    srv.rdb_bgsave_scheduled = false;
+    srv.lastbgsave_try_s = crate::server::now_ms() / 1000;
+    srv.stat_rdb_saves += 1;
+    log::info!(
+        "Background saving started by pid {} (in the foreground: no fork)",
+        std::process::id()
+    );
+    if save(srv).is_ok() {
+        log::info!("Background saving terminated with success");
+    } else {
+        log::warn!("Background saving error");
+    }
+    srv.rdb_last_bgsave_time_s = start.elapsed().as_secs() as i64;
+}
+
+/// The cron's half of snapshotting (`serverCron`): a save point reached
+/// (`save <seconds> <changes>`), or a BGSAVE scheduled inside a
+/// transaction, triggers a background save. After a failure, retries wait
+/// 5 seconds (CONFIG_BGSAVE_RETRY_DELAY).
+pub fn save_cron(srv: &mut Server) {
+    let now_s = crate::server::now_ms() / 1000;
+    let may_retry = srv.rdb_last_save_ok || now_s - srv.lastbgsave_try_s > 5;
+    if !may_retry || srv.loading {
+        return;
+    }
+    if srv.rdb_bgsave_scheduled {
+        background_save(srv);
+        return;
+    }
+    let due =
+        srv.config.save.iter().find(|sp| {
+            srv.dirty >= sp.changes.max(0) as u64 && now_s - srv.lastsave_s > sp.seconds
+        });
+    if let Some(sp) = due {
+        log::info!(
+            "{} changes in {} seconds. Saving...",
+            sp.changes,
+            sp.seconds
+        );
+        background_save(srv);
+    }
+}
+
 /// Load `dbfilename` into the databases (`rdbLoad`). `Ok(None)` when the
 /// file does not exist.
 pub fn load(srv: &mut Server, allow_dup: bool) -> std::result::Result<Option<LoadStats>, String> {

@@ -71,6 +71,9 @@ impl QueryBuf {
     /// Spare room at the end, at least `want` bytes, for a socket read.
     /// Moves pending bytes to the front first when that frees enough room.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
+        // The peak counts the room asked for, as Redis's counts the read
+        // length (`querybuf_peak`).
+        self.peak = self.peak.max(self.len() + want);
         if self.start > 0 && (self.start == self.end || self.data.len() - self.end < want) {
             self.data.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -108,18 +111,48 @@ impl QueryBuf {
         self.end
     }
 
-    /// Release memory when the buffer grew large and is now idle
-    /// (Redis's `clientsCronResizeQueryBuffer`).
-    pub fn shrink_if_idle(&mut self) {
-        if self.is_empty() && self.data.len() > 32 * 1024 {
-            self.data = Vec::new();
-            self.start = 0;
-            self.end = 0;
-        } else if self.is_empty() {
-            self.start = 0;
-            self.end = 0;
+    /// Make room for at least `cap` bytes in all (Redis gives a client a
+    /// query buffer the size of the big argument it just received, so the
+    /// next one of that size needs no reallocation).
+    pub fn grow_to(&mut self, cap: usize) {
+        if self.data.len() < cap {
+            let want = cap - self.len();
+            self.spare(want);
         }
-        self.peak = self.len();
+    }
+
+    /// The cron's resize (Redis's `clientsCronResizeQueryBuffer`), once a
+    /// second per client. Only a buffer wasting more than 4 KB is touched:
+    /// after more than 2 seconds idle it shrinks to its content (freed
+    /// entirely when empty); otherwise, once over 32 KB and more than twice
+    /// the peak use of the last second, it shrinks to that peak. The peak
+    /// then restarts from the current content.
+    pub fn cron_resize(&mut self, idle_s: i64) {
+        // Reclaim the parsed prefix first: what is left is the content.
+        if self.start > 0 {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let len = self.end;
+        let cap = self.data.len();
+        if cap - len > 4 * 1024 {
+            if idle_s > 2 {
+                self.resize_to(len);
+            } else if cap > 32 * 1024 && cap / 2 > self.peak {
+                self.resize_to(len.max(self.peak));
+            }
+        }
+        self.peak = len;
+    }
+
+    fn resize_to(&mut self, size: usize) {
+        if size == 0 {
+            self.data = Vec::new();
+        } else {
+            self.data.truncate(size);
+            self.data.shrink_to_fit();
+        }
     }
 }
 
@@ -417,6 +450,10 @@ impl RequestParser {
                 }
                 let (mut buf, _) = self.big.take().expect("big buffer present");
                 buf.truncate(self.bulk_len as usize);
+                // As in Redis, the client keeps a query buffer of this size
+                // (the cron shrinks it back when it stays unused).
+                qb.grow_to(want);
+                qb.peak = qb.peak.max(want);
                 self.argv.push(buf);
             } else {
                 if qb.len() < want {
@@ -584,5 +621,39 @@ mod tests {
             proto_max_bulk_len: 10,
         };
         assert!(p.parse(&mut qb, &limits).is_err());
+    }
+
+    #[test]
+    fn query_buffer_cron_resize() {
+        // Idle for more than 2 seconds and empty: freed.
+        let mut qb = QueryBuf::new();
+        qb.extend(b"PING\r\n");
+        let n = qb.len();
+        qb.consume(n);
+        assert!(qb.capacity() >= IOBUF_LEN);
+        qb.cron_resize(1);
+        assert!(qb.capacity() >= IOBUF_LEN, "not idle long enough");
+        qb.cron_resize(3);
+        assert_eq!(qb.capacity(), 0);
+
+        // A big argument leaves a buffer of its size, which shrinks once
+        // the peak use stays small.
+        let mut qb = QueryBuf::new();
+        let mut p = RequestParser::new();
+        let big = vec![b'A'; 400_000];
+        let mut req = format!("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n${}\r\n", big.len()).into_bytes();
+        req.extend_from_slice(&big);
+        req.extend_from_slice(b"\r\n");
+        qb.extend(&req);
+        let limits = ParseLimits {
+            proto_max_bulk_len: 512 * 1024 * 1024,
+        };
+        assert!(p.parse(&mut qb, &limits).unwrap().is_some());
+        assert!(qb.capacity() >= 400_002);
+        qb.cron_resize(0); // resets the peak to the (empty) content
+        qb.extend(b"*1\r\n$4\r\nPING\r\n");
+        assert!(p.parse(&mut qb, &limits).unwrap().is_some());
+        qb.cron_resize(0);
+        assert!(qb.capacity() < 400_002);
     }
 }
