@@ -296,6 +296,37 @@ static PUBSUB_SUBS: [CommandDef; 6] = [
 ];
 
 #[rustfmt::skip]
+static CLUSTER_SUBS: [CommandDef; 27] = [
+    cmd("addslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Assign new hash slots to receiving node", "O(N) where N is the total number of hash slot arguments", sv::cluster_disabled_command),
+    cmd("addslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "7.0.0", "Assign new hash slots to receiving node", "O(N) where N is the total number of the slots between the start slot and end slot arguments.", sv::cluster_disabled_command),
+    cmd("bumpepoch", 2, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Advance the cluster config epoch", "O(1)", sv::cluster_disabled_command),
+    cmd("count-failure-reports", 3, ADMIN | STALE, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Return the number of failure reports active for a given node", "O(N) where N is the number of failure reports", sv::cluster_disabled_command),
+    cmd("countkeysinslot", 3, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Return the number of local keys in the specified hash slot", "O(1)", sv::cluster_disabled_command),
+    cmd("delslots", -3, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Set hash slots as unbound in receiving node", "O(N) where N is the total number of hash slot arguments", sv::cluster_disabled_command),
+    cmd("delslotsrange", -4, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "7.0.0", "Set hash slots as unbound in receiving node", "O(N) where N is the total number of the slots between the start slot and end slot arguments.", sv::cluster_disabled_command),
+    cmd("failover", -2, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Forces a replica to perform a manual failover of its master.", "O(1)", sv::cluster_disabled_command),
+    cmd("flushslots", 2, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Delete a node's own slots information", "O(1)", sv::cluster_disabled_command),
+    cmd("forget", 3, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Remove a node from the nodes table", "O(1)", sv::cluster_disabled_command),
+    cmd("getkeysinslot", 4, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Return local key names in the specified hash slot", "O(log(N)) where N is the number of requested keys", sv::cluster_disabled_command),
+    cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "cluster", "5.0.0", "Show helpful text about the different subcommands", "O(1)", sv::cluster_disabled_command),
+    cmd("info", 2, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Provides info about Redis Cluster node state", "O(1)", sv::cluster_disabled_command),
+    cmd("keyslot", 3, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Returns the hash slot of the specified key", "O(N) where N is the number of bytes in the key", sv::cluster_disabled_command),
+    cmd("links", 2, STALE, 0, NO_KEYS, "cluster", "7.0.0", "Returns a list of all TCP links to and from peer nodes in cluster", "O(N) where N is the total number of Cluster nodes", sv::cluster_disabled_command),
+    cmd("meet", -4, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Force a node cluster to handshake with another node", "O(1)", sv::cluster_disabled_command),
+    cmd("myid", 2, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Return the node id", "O(1)", sv::cluster_disabled_command),
+    cmd("nodes", 2, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Get Cluster config for the node", "O(N) where N is the total number of Cluster nodes", sv::cluster_disabled_command),
+    cmd("replicas", 3, ADMIN | STALE, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "5.0.0", "List replica nodes of the specified master node", "O(1)", sv::cluster_disabled_command),
+    cmd("replicate", 3, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Reconfigure a node as a replica of the specified master node", "O(1)", sv::cluster_disabled_command),
+    cmd("reset", -2, ADMIN | NOSCRIPT | STALE, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Reset a Redis Cluster node", "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.", sv::cluster_disabled_command),
+    cmd("saveconfig", 2, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Forces the node to save cluster state on disk", "O(1)", sv::cluster_disabled_command),
+    cmd("set-config-epoch", 3, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Set the configuration epoch in a new node", "O(1)", sv::cluster_disabled_command),
+    cmd("setslot", -4, ADMIN | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "Bind a hash slot to a specific node", "O(1)", sv::cluster_disabled_command),
+    cmd("shards", 2, STALE, 0, NO_KEYS, "cluster", "7.0.0", "Get array of cluster slots to node mappings", "O(N) where N is the total number of cluster nodes", sv::cluster_disabled_command),
+    cmd("slaves", 3, ADMIN | STALE, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "cluster", "3.0.0", "List replica nodes of the specified master node", "O(1)", sv::cluster_disabled_command),
+    cmd("slots", 2, STALE, 0, NO_KEYS, "cluster", "3.0.0", "Get array of Cluster slot to node mappings", "O(N) where N is the total number of Cluster nodes", sv::cluster_disabled_command),
+];
+
+#[rustfmt::skip]
 static SCRIPT_SUBS: [CommandDef; 5] = [
     cmd("exists", -3, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", scripting::script_exists_command),
     cmd("flush", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache", scripting::script_flush_command),
@@ -510,6 +541,12 @@ pub static TABLE: &[CommandDef] = &[
     cmd("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, KALL, "pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel.", crate::pubsub::sunsubscribe_command),
     cmd("spublish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, K1, "pubsub", "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel.", crate::pubsub::spublish_command),
     container("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands", container_alone, &PUBSUB_SUBS),
+    // Cluster (cluster.c): this server runs without cluster support, and
+    // says so as Redis does with `cluster-enabled no`.
+    container("cluster", "cluster", "3.0.0", "A container for cluster commands", container_alone, &CLUSTER_SUBS),
+    cmd("readonly", 1, LOADING | STALE | FAST, ACL_CONNECTION, NO_KEYS, "cluster", "3.0.0", "Enables read queries for a connection to a cluster replica node", O1, sv::cluster_disabled_command),
+    cmd("readwrite", 1, LOADING | STALE | FAST, ACL_CONNECTION, NO_KEYS, "cluster", "3.0.0", "Disables read queries for a connection to a cluster replica node", O1, sv::cluster_disabled_command),
+    cmd("asking", 1, FAST, ACL_CONNECTION, NO_KEYS, "cluster", "3.0.0", "Sent by cluster clients after an -ASK redirect", O1, sv::cluster_disabled_command),
     // Transactions (multi.c)
     cmd("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Mark the start of a transaction block", O1, crate::multi::multi_command),
     cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, ACL_TRANSACTION, NO_KEYS, "transactions", "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction", crate::multi::exec_command),

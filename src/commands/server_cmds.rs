@@ -1064,3 +1064,10 @@ pub fn monitor_command(srv: &mut Server, ctx: &mut Ctx) {
     srv.monitors.push(ctx.cid);
     ctx.out.ok();
 }
+
+/// CLUSTER ..., READONLY, READWRITE, ASKING: this server has no cluster
+/// mode, and answers them as Redis does with `cluster-enabled no`.
+pub fn cluster_disabled_command(_srv: &mut Server, ctx: &mut Ctx) {
+    ctx.out
+        .error("ERR This instance has cluster support disabled");
+}
