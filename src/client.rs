@@ -241,7 +241,7 @@ impl Client {
         let omem = self
             .reply
             .memory()
-            .saturating_sub(crate::resp::reply::REPLY_CHUNK_BYTES.min(self.reply.memory()));
+            .saturating_sub(self.reply.buf_size().min(self.reply.memory()));
         let qbuf = self.qb.used();
         let qbuf_free = self.qb.capacity() - self.qb.used();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
@@ -264,9 +264,9 @@ impl Client {
             qbuf_free,
             self.argv_mem,
             self.multi.as_ref().map_or(0, |m| m.argv_bytes),
-            crate::resp::reply::REPLY_CHUNK_BYTES,
-            0,
-            self.reply.pending().min(crate::resp::reply::REPLY_CHUNK_BYTES),
+            self.reply.buf_size(),
+            self.reply.buf_peak(),
+            self.reply.pending().min(self.reply.buf_size()),
             self.reply.list_len(),
             omem,
             tot_mem,

@@ -584,6 +584,12 @@ pub fn replconf_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.ok();
 }
 
+/// DEBUG CHANGE-REPL-ID: a new replication ID, no secondary one.
+pub fn change_replid_and_clear(srv: &mut Server) {
+    srv.repl.change_replid();
+    srv.repl.clear_replid2();
+}
+
 /// Replicas that acknowledged at least `offset` (`replicationCountAcksByOffset`).
 pub fn count_acks(srv: &Server, offset: i64) -> usize {
     srv.repl

@@ -149,6 +149,9 @@ pub trait PropagationSink {
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub numcommands: u64,
+    /// Reply buffers shrunk / expanded by the clients cron.
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     pub numconnections: u64,
     pub rejected_conn: u64,
     pub expiredkeys: u64,
@@ -238,6 +241,10 @@ pub struct Server {
     pub rdb_bgsave_scheduled: bool,
     /// Where the clients cron's round-robin continues (a slab key).
     pub clients_cron_cursor: usize,
+    /// DEBUG REPLYBUFFER: resizing on/off and the peak reset period (ms,
+    /// negative: never).
+    pub reply_buffer_resizing: bool,
+    pub reply_buffer_peak_reset_ms: i64,
     /// When the last background save was attempted (s), for the retry
     /// delay after a failure.
     pub lastbgsave_try_s: i64,
@@ -357,6 +364,8 @@ impl Server {
             rdb_last_save_ok: true,
             rdb_bgsave_scheduled: false,
             clients_cron_cursor: 0,
+            reply_buffer_resizing: true,
+            reply_buffer_peak_reset_ms: 5000,
             lastbgsave_try_s: 0,
             rdb_last_bgsave_time_s: -1,
             stat_rdb_saves: 0,
@@ -1446,6 +1455,13 @@ impl Server {
             let c = &mut self.clients[k];
             if !c.parser.in_progress() {
                 c.qb.cron_resize((now - c.last_interaction_ms) / 1000);
+            }
+            if self.reply_buffer_resizing {
+                match c.reply.cron_resize(now, self.reply_buffer_peak_reset_ms) {
+                    Some(true) => self.stats.reply_buffer_shrinks += 1,
+                    Some(false) => self.stats.reply_buffer_expands += 1,
+                    None => {}
+                }
             }
         }
         self.clients_cron_cursor = keys.last().map_or(0, |&k| k + 1);

@@ -677,16 +677,39 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             }
             ctx.out.ok();
         }
-        ("jmap", 2) | ("change-repl-id", 2) => ctx.out.ok(),
+        ("jmap", 2) => ctx.out.ok(),
+        ("change-repl-id", 2) => {
+            crate::replication::change_replid_and_clear(srv);
+            ctx.out.ok();
+        }
+        ("replybuffer", 4) => {
+            let what = ctx.arg(2).to_ascii_lowercase();
+            let val = ctx.arg(3).to_vec();
+            if what == b"peak-reset-time" {
+                srv.reply_buffer_peak_reset_ms = if arg_eq(&val, "never") {
+                    -1
+                } else if arg_eq(&val, "reset") {
+                    5000
+                } else {
+                    match crate::util::numbers::parse_i64(&val) {
+                        Some(v) => v,
+                        None => {
+                            ctx.out
+                                .error("ERR value is not an integer or out of range");
+                            return;
+                        }
+                    }
+                };
+            } else if what == b"resizing" {
+                srv.reply_buffer_resizing = atoi(&val) != 0;
+            } else {
+                crate::pubsub::subcommand_syntax_error(ctx, "DEBUG");
+                return;
+            }
+            ctx.out.ok();
+        }
         ("pause-cron", 3) => {
-            // atoi(): a leading number, anything else is 0.
-            let arg = String::from_utf8_lossy(ctx.arg(2)).into_owned();
-            let t = arg.trim_start();
-            let end = t
-                .char_indices()
-                .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
-                .map_or(t.len(), |(i, _)| i);
-            srv.pause_cron = t[..end].parse::<i64>().unwrap_or(0) != 0;
+            srv.pause_cron = atoi(ctx.arg(2)) != 0;
             ctx.out.ok();
         }
         ("reload", _) => debug_reload(srv, ctx),
@@ -1070,4 +1093,15 @@ pub fn monitor_command(srv: &mut Server, ctx: &mut Ctx) {
 pub fn cluster_disabled_command(_srv: &mut Server, ctx: &mut Ctx) {
     ctx.out
         .error("ERR This instance has cluster support disabled");
+}
+
+/// C's `atoi()`: a leading (signed) number, anything else is 0.
+fn atoi(arg: &[u8]) -> i64 {
+    let arg = String::from_utf8_lossy(arg).into_owned();
+    let t = arg.trim_start();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(t.len(), |(i, _)| i);
+    t[..end].parse::<i64>().unwrap_or(0)
 }

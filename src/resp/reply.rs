@@ -52,6 +52,8 @@ pub fn write_i64(n: i64, buf: &mut [u8]) -> usize {
 
 /// Size of one output chunk (Redis's PROTO_REPLY_CHUNK_BYTES).
 pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
+/// Smallest size the first chunk shrinks to (PROTO_REPLY_MIN_BYTES).
+pub const REPLY_MIN_BYTES: usize = 1024;
 
 /// Per-client output buffer plus the RESP encoder.
 #[derive(Debug, Default)]
@@ -71,6 +73,15 @@ pub struct ReplyBuf {
     pub suppress: bool,
     /// Inside `begin_push`/`end_push`.
     pushing: bool,
+    /// Capacity of the first chunk, Redis's static reply buffer
+    /// (`buf_usable_size`, CLIENT LIST's `rbs`): 16 KB at first, adapted by
+    /// the clients cron to what the client uses ([`ReplyBuf::cron_resize`]).
+    /// 0 means the default.
+    buf_size: usize,
+    /// Most bytes the first chunk held since the last peak reset
+    /// (`buf_peak`, CLIENT LIST's `rbp`).
+    buf_peak: usize,
+    buf_peak_reset_ms: i64,
 }
 
 impl ReplyBuf {
@@ -90,6 +101,65 @@ impl ReplyBuf {
         self.pending == 0
     }
 
+    /// Capacity of the first chunk (`rbs` in CLIENT LIST).
+    pub fn buf_size(&self) -> usize {
+        if self.buf_size == 0 {
+            REPLY_CHUNK_BYTES
+        } else {
+            self.buf_size
+        }
+    }
+
+    /// Peak use of the first chunk (`rbp` in CLIENT LIST).
+    pub fn buf_peak(&self) -> usize {
+        if self.buf_size == 0 {
+            REPLY_CHUNK_BYTES
+        } else {
+            self.buf_peak
+        }
+    }
+
+    /// The clients cron's resize of the first chunk (Redis's
+    /// `clientsCronResizeOutputBuffer`): shrink to the peak use (at least
+    /// 1 KB) when under half of it was used, double it (up to 16 KB) when it
+    /// was filled; then, every `peak_reset_ms` (negative: never), restart
+    /// the peak from the current use, so an idle client's buffer shrinks.
+    /// Returns `Some(true)` for a shrink, `Some(false)` for an expansion.
+    pub fn cron_resize(&mut self, now_ms: i64, peak_reset_ms: i64) -> Option<bool> {
+        if self.buf_size == 0 {
+            self.buf_size = REPLY_CHUNK_BYTES;
+            self.buf_peak = REPLY_CHUNK_BYTES;
+            self.buf_peak_reset_ms = now_ms;
+        }
+        let size = self.buf_size;
+        let (new_size, shrink) = if size / 2 >= REPLY_MIN_BYTES && self.buf_peak < size / 2 {
+            (REPLY_MIN_BYTES.max(self.buf_peak + 1), true)
+        } else if size * 2 < REPLY_CHUNK_BYTES * 2 && self.buf_peak == size {
+            (REPLY_CHUNK_BYTES.min(size * 2), false)
+        } else {
+            (0, false)
+        };
+        let first_len = if self.chunks.len() == 1 {
+            self.chunks[0].len()
+        } else {
+            0
+        };
+        if peak_reset_ms >= 0 && now_ms - self.buf_peak_reset_ms >= peak_reset_ms {
+            self.buf_peak = first_len;
+            self.buf_peak_reset_ms = now_ms;
+        }
+        if new_size == 0 {
+            return None;
+        }
+        self.buf_size = new_size;
+        // An idle client's kept (empty) chunk is reallocated at the new
+        // size; a chunk in use keeps its allocation until it is sent.
+        if self.chunks.len() == 1 && self.chunks[0].is_empty() {
+            self.chunks[0] = Vec::with_capacity(new_size);
+        }
+        Some(shrink)
+    }
+
     /// Memory held by the chunks (reported as `omem`/`tot-mem`).
     pub fn memory(&self) -> usize {
         self.chunks.iter().map(|c| c.capacity()).sum()
@@ -106,14 +176,30 @@ impl ReplyBuf {
     fn tail(&mut self, want: usize) -> &mut Vec<u8> {
         let need_new = match self.chunks.back() {
             None => true,
-            Some(last) => last.len() + want > REPLY_CHUNK_BYTES && !last.is_empty(),
+            Some(last) => {
+                last.len() + want > last.capacity().max(REPLY_MIN_BYTES) && !last.is_empty()
+            }
         };
         if need_new {
-            self.chunks
-                .push_back(Vec::with_capacity(REPLY_CHUNK_BYTES.max(want)));
+            let size = if self.chunks.is_empty() {
+                self.buf_size()
+            } else {
+                // The first chunk overflowed: it counts as full (the
+                // cron doubles a buffer whose peak reached its size).
+                if self.chunks.len() == 1 {
+                    self.buf_peak = self.buf_size();
+                }
+                REPLY_CHUNK_BYTES
+            };
+            self.chunks.push_back(Vec::with_capacity(size.max(want)));
         }
+        let only = self.chunks.len() == 1;
         // Just ensured non-empty.
-        self.chunks.back_mut().expect("chunk present")
+        let last = self.chunks.back_mut().expect("chunk present");
+        if only {
+            self.buf_peak = self.buf_peak.max(last.len() + want);
+        }
+        last
     }
 
     /// Mark the start of an out-of-band message that must be delivered even
@@ -134,6 +220,10 @@ impl ReplyBuf {
         }
         self.pending += bytes.len();
         if bytes.len() > REPLY_CHUNK_BYTES {
+            // Redis fills its static buffer first: it counts as full.
+            if self.chunks.len() <= 1 {
+                self.buf_peak = self.buf_size();
+            }
             // Big payload: fill the current chunk, then one exact chunk.
             if let Some(last) = self.chunks.back_mut() {
                 let room = REPLY_CHUNK_BYTES.saturating_sub(last.len());
@@ -400,8 +490,9 @@ impl ReplyBuf {
     fn pop_front_chunk(&mut self) {
         self.sent = 0;
         if self.chunks.len() == 1 {
+            let size = self.buf_size();
             let c = &mut self.chunks[0];
-            if c.capacity() <= REPLY_CHUNK_BYTES {
+            if c.capacity() <= size {
                 c.clear();
                 return;
             }
@@ -511,5 +602,42 @@ mod tests {
         let n = r.write_to(&mut w, 64 * 1024).unwrap();
         assert_eq!(n, 64 * 1024);
         assert!(!r.is_empty());
+    }
+
+    #[test]
+    fn first_chunk_adapts_to_use() {
+        let mut r = ReplyBuf::new();
+        // Idle: the peak resets to nothing used, the buffer shrinks to 1 KB.
+        assert_eq!(r.cron_resize(0, 100), None);
+        assert_eq!(r.buf_size(), REPLY_CHUNK_BYTES);
+        r.raw(b"+OK\r\n");
+        let mut sink = Vec::new();
+        r.write_to(&mut sink, usize::MAX).unwrap();
+        // The first pass only restarts the peak (a new client counts as
+        // having used all of it); the next one shrinks to the use seen.
+        assert_eq!(r.cron_resize(200, 100), None);
+        assert_eq!(r.cron_resize(300, 100), Some(true));
+        assert_eq!(r.buf_size(), REPLY_MIN_BYTES);
+        assert_eq!(r.memory(), REPLY_MIN_BYTES);
+        // A big reply fills it: it doubles back up to 16 KB, never more.
+        let mut sizes = Vec::new();
+        for t in 0..6 {
+            r.raw(&vec![b'x'; 40_000]);
+            r.write_to(&mut sink, usize::MAX).unwrap();
+            r.cron_resize(1000 + t, -1);
+            sizes.push(r.buf_size());
+        }
+        assert_eq!(sizes, vec![2048, 4096, 8192, 16384, 16384, 16384]);
+        // Replies are intact across the resizes.
+        let mut r2 = ReplyBuf::new();
+        r2.cron_resize(0, 0);
+        r2.cron_resize(10, 0);
+        for i in 0..1000 {
+            r2.int(i);
+        }
+        let want: Vec<u8> = (0..1000)
+            .flat_map(|i| format!(":{}\r\n", i).into_bytes())
+            .collect();
+        assert_eq!(r2.contents(), want);
     }
 }
