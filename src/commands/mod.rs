@@ -259,7 +259,7 @@ static SLOWLOG_SUBS: [CommandDef; 4] = [
 ];
 
 #[rustfmt::skip]
-static FUNCTION_SUBS: [CommandDef; 7] = [
+static FUNCTION_SUBS: [CommandDef; 9] = [
     cmd("load", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)", functions::function_load_command),
     cmd("delete", 3, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Delete a function by name", O1, functions::function_delete_command),
     cmd("stats", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Return information about the function currently running (name, description, duration)", O1, functions::function_stats_command),
@@ -267,6 +267,8 @@ static FUNCTION_SUBS: [CommandDef; 7] = [
     cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
     cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
+    cmd("dump", 2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions", functions::function_dump_command),
+    cmd("restore", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload", functions::function_restore_command),
 ];
 
 #[rustfmt::skip]
