@@ -303,7 +303,11 @@ fn getkeys_generic(srv: &mut Server, ctx: &mut Ctx, with_flags: bool) {
         }
     };
     let e = &srv.commands.entries[id];
-    if !key_spec::command_has_keys(&e.fullname) && e.def.keys.first <= 0 {
+    // A command Redis's table has no key spec for falls back on its legacy
+    // key range.
+    let has_keys = key_spec::command_has_keys(&e.fullname)
+        || (key_spec::specs_of(&e.fullname).is_empty() && e.def.keys.first > 0);
+    if !has_keys {
         ctx.out.error("ERR The command has no key arguments");
         return;
     }

@@ -1,5 +1,5 @@
-//! Function libraries: FUNCTION LOAD / DELETE / FLUSH / LIST and FCALL
-//! (~ Redis's `functions.c` and `function_lua.c`).
+//! Function libraries: FUNCTION LOAD / DELETE / FLUSH / LIST / RESTORE and
+//! FCALL (~ Redis's `functions.c` and `function_lua.c`).
 //!
 //! A library is Lua code starting with `#!lua name=<library>`. Loading runs
 //! the code once; each `redis.register_function(name, callback)` (or the
@@ -12,7 +12,11 @@
 //!
 //! A load is all or nothing: the registrations are staged while the code
 //! runs and only replace the library (and check name clashes with other
-//! libraries) once it finished without error.
+//! libraries) once it finished without error. FUNCTION RESTORE goes one step
+//! further: every library of the payload compiles into a `Compiled` set
+//! first, and the set joins the live libraries (Redis's `libraryJoin`) only
+//! when no library or function name clashes, so a payload is installed
+//! whole or not at all.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
