@@ -17,6 +17,7 @@
 //! | [`resp::parser`] | incremental request parser (multibulk + inline) | `networking.c` |
 //! | [`resp::reply`] | RESP2/RESP3 reply encoder and output buffer | `networking.c` |
 //! | [`commands::table`] | the command table and lookup | `commands.c`, `server.c` |
+//! | [`commands::key_spec`] | key specs: where a call's keys are and how it uses them | `commands.c` (key specs), `db.c` (`getKeysFromCommandWithSpecs`) |
 //! | [`commands`] | command implementations, one file per family | `t_string.c`, `t_list.c`, `t_hash.c`, `t_set.c`, `geo.c`, `db.c`, ... |
 //! | [`db::dict`] | hash table with incremental rehash, SCAN, sampling | `dict.c` |
 //! | [`db::listpack`] | compact serialized sequence for small collections | `listpack.c` |

@@ -442,6 +442,104 @@ fn command_getkeys_movable() {
     ]);
 }
 
+/// COMMAND GETKEYSANDFLAGS: keys found by the key specs carry the specs'
+/// flags (LMOVE's RW access delete / RW insert), commands whose flags vary
+/// (SET with GET, BITFIELD) or whose specs do not apply (SORT's STORE, a
+/// numkeys of 0) fall back to the command's own parser with its flags.
+#[test]
+fn command_getkeysandflags() {
+    compare(&[
+        "COMMAND GETKEYSANDFLAGS SET k1 v1",
+        "COMMAND GETKEYSANDFLAGS SET k1 v1 GET",
+        "COMMAND GETKEYSANDFLAGS MSET k1 v1 k2 v2",
+        "COMMAND GETKEYSANDFLAGS LMOVE k1 k2 left right",
+        "COMMAND GETKEYSANDFLAGS SORT k1 STORE k2",
+        "COMMAND GETKEYSANDFLAGS SORT k1 BY x GET y",
+        "COMMAND GETKEYSANDFLAGS SORT_RO k1 BY x",
+        "COMMAND GETKEYSANDFLAGS BITFIELD k GET u8 0",
+        "COMMAND GETKEYSANDFLAGS BITFIELD k GET u8 0 SET u8 0 1",
+        "COMMAND GETKEYSANDFLAGS BITFIELD k bogus",
+        "COMMAND GETKEYSANDFLAGS EVAL x 2 a b c",
+        "COMMAND GETKEYSANDFLAGS EVAL x 0",
+        "COMMAND GETKEYSANDFLAGS FCALL f 1 a",
+        "COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b",
+        "COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 3 a b",
+        "COMMAND GETKEYSANDFLAGS ZINTERSTORE d 0 a",
+        "COMMAND GETKEYS ZINTERSTORE d 0 a",
+        "COMMAND GETKEYS ZUNION 0 a",
+        "COMMAND GETKEYSANDFLAGS GEORADIUS k 0 0 1 km STORE d",
+        "COMMAND GETKEYSANDFLAGS GEOSEARCHSTORE d s FROMLONLAT 0 0 BYRADIUS 1 km",
+        "COMMAND GETKEYSANDFLAGS LMPOP 2 a b LEFT",
+        "COMMAND GETKEYSANDFLAGS BLMPOP 0 1 a LEFT",
+        "COMMAND GETKEYSANDFLAGS SMOVE a b m",
+        "COMMAND GETKEYSANDFLAGS RENAME a b",
+        "COMMAND GETKEYSANDFLAGS COPY a b",
+        "COMMAND GETKEYSANDFLAGS DEL a b c",
+        "COMMAND GETKEYSANDFLAGS BITOP AND d a b",
+        "COMMAND GETKEYSANDFLAGS MEMORY USAGE k",
+        "COMMAND GETKEYSANDFLAGS OBJECT ENCODING k",
+        "COMMAND GETKEYSANDFLAGS PFCOUNT a b",
+        "COMMAND GETKEYSANDFLAGS PING",
+        "COMMAND GETKEYSANDFLAGS GET",
+        "COMMAND GETKEYSANDFLAGS NOSUCH a",
+        "COMMAND GETKEYSANDFLAGS CONFIG GET x",
+        "COMMAND GETKEYSANDFLAGS SPUBLISH ch msg",
+        "COMMAND GETKEYS SSUBSCRIBE ch",
+        "COMMAND GETKEYS WATCH a b",
+        "COMMAND GETKEYS PFDEBUG GETREG k",
+    ]);
+}
+
+/// COMMAND INFO of every command and subcommand we have, in RESP2 and
+/// RESP3: flags, the legacy key range and `movablekeys` derived from the
+/// key specs, ACL categories, tips, key specs. Containers are compared
+/// through their subcommands (Redis lists those in its dict's order), and
+/// commands redis-server 7.0.15 does not know are skipped.
+#[test]
+fn command_info_every_command() {
+    let redis = match start_redis(&[]) {
+        Some(r) => r,
+        None => return,
+    };
+    let ours = start_ferrodis(&[]);
+    let mut a = Conn::connect(redis.port);
+    let mut b = Conn::connect(ours.port);
+    let list = b.cmd_args(&[b"COMMAND", b"LIST"]);
+    let text = String::from_utf8_lossy(&list).into_owned();
+    let names: Vec<&str> = text
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty() && !l.starts_with('$'))
+        .collect();
+    assert!(names.len() > 200, "COMMAND LIST: {}", text);
+    let mut compared = 0;
+    for proto in [b"2", b"3"] {
+        a.cmd_args(&[b"HELLO", proto]);
+        b.cmd_args(&[b"HELLO", proto]);
+        for name in &names {
+            let prefix = format!("{}|", name);
+            if names.iter().any(|n| n.starts_with(&prefix)) {
+                continue;
+            }
+            let args: [&[u8]; 3] = [b"COMMAND", b"INFO", name.as_bytes()];
+            let ra = a.cmd_args(&args);
+            if ra == b"*1\r\n$-1\r\n" || ra == b"*1\r\n_\r\n" {
+                continue;
+            }
+            let rb = b.cmd_args(&args);
+            assert_eq!(
+                String::from_utf8_lossy(&rb),
+                String::from_utf8_lossy(&ra),
+                "COMMAND INFO {} (RESP{})",
+                name,
+                proto[0] as char
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 400, "only {} compared", compared);
+}
+
 /// min-replicas-to-write on a master without replicas: writes (and EXECs
 /// that queued one) are refused with NOREPLICAS; reads and a zero max lag
 /// are not affected.

@@ -305,3 +305,162 @@ fn functions_load_and_call() {
     p.same(&["FUNCTION", "DELETE", "mylib"]);
     p.same(&["FUNCTION", "KILL"]);
 }
+
+/// The payload of a bulk reply (`$<n>\r\n<bytes>\r\n`).
+fn bulk_of(reply: &[u8]) -> Vec<u8> {
+    assert_eq!(reply.first(), Some(&b'$'), "not a bulk: {}", show(reply));
+    let nl = reply.iter().position(|&b| b == b'\n').expect("header");
+    let n: usize = show(&reply[1..nl - 1]).parse().expect("length");
+    reply[nl + 1..nl + 1 + n].to_vec()
+}
+
+/// A FUNCTION DUMP-style payload around hand-made records: version 10 and
+/// the CRC-64 of everything before it.
+fn payload_of(records: &[u8]) -> Vec<u8> {
+    let mut p = records.to_vec();
+    p.extend_from_slice(&10u16.to_le_bytes());
+    let crc = ferrodis::util::crc64::crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// One FUNCTION2 record with an uncompressed code string (14-bit length).
+fn function2_record(code: &str) -> Vec<u8> {
+    assert!(code.len() < 1 << 14);
+    let mut r = vec![245u8, 0x40 | (code.len() >> 8) as u8, code.len() as u8];
+    r.extend_from_slice(code.as_bytes());
+    r
+}
+
+#[test]
+fn function_dump_and_restore() {
+    let mut p = pair_or_skip!();
+    p.same(&["FUNCTION", "FLUSH"]);
+    // No library: the payload is only the footer.
+    let empty = bulk_of(&p.same(&["FUNCTION", "DUMP"]));
+    assert_eq!(empty.len(), 10);
+    // One library: the same bytes, with and without LZF compression of the
+    // code (it is longer than 20 bytes).
+    let lib = "#!lua name=mylib\nredis.register_function('f1', function(KEYS, ARGV) return 'hello hello hello hello hello' end)\nredis.register_function{function_name='f2', callback=function() return 2 end, flags={'no-writes'}, description='two'}";
+    p.same(&["FUNCTION", "LOAD", lib]);
+    let one = bulk_of(&p.same(&["FUNCTION", "DUMP"]));
+    p.same(&["CONFIG", "SET", "rdbcompression", "no"]);
+    let plain = bulk_of(&p.same(&["FUNCTION", "DUMP"]));
+    assert_ne!(one, plain);
+    p.same(&["CONFIG", "SET", "rdbcompression", "yes"]);
+
+    let restore = |p: &mut Pair, payload: &[u8], policy: Option<&str>| {
+        let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", payload];
+        if let Some(x) = policy {
+            args.push(x.as_bytes());
+        }
+        let a = p.redis.cmd_args(&args);
+        let b = p.ours.cmd_args(&args);
+        assert_eq!(show(&b), show(&a), "FUNCTION RESTORE {:?}", policy);
+        a
+    };
+    // Policies and their errors.
+    restore(&mut p, &one, None);
+    restore(&mut p, &one, Some("APPEND"));
+    restore(&mut p, &plain, Some("REPLACE"));
+    restore(&mut p, &one, Some("flush"));
+    restore(&mut p, &one, Some("bogus"));
+    restore(&mut p, b"bad_payload", None);
+    restore(&mut p, &empty, None);
+    restore(&mut p, &empty, Some("FLUSH"));
+    p.same(&["FUNCTION", "LIST"]);
+    restore(&mut p, &one, None);
+    p.same(&["FCALL", "f1", "0"]);
+    p.same(&["FCALL", "F2", "0"]);
+    p.same(&["FUNCTION", "RESTORE", "a", "b", "c"]);
+    p.same(&["FUNCTION", "RESTORE"]);
+    p.same(&["FUNCTION", "DUMP", "extra"]);
+    // A payload whose CRC is broken.
+    let mut bad = one.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    restore(&mut p, &bad, None);
+    // A key's DUMP payload is not a function payload.
+    p.same(&["SET", "k", "v"]);
+    let key_payload = bulk_of(&p.same(&["DUMP", "k"]));
+    restore(&mut p, &key_payload, None);
+    // Name clashes: another library with a function of the same name
+    // (APPEND and REPLACE both fail), the same library twice or the same
+    // function twice inside one payload, code that does not compile or
+    // registers nothing.
+    p.same(&["FUNCTION", "FLUSH"]);
+    p.same(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=other\nredis.register_function('f1', function() return 1 end)",
+    ]);
+    restore(&mut p, &one, None);
+    restore(&mut p, &one, Some("REPLACE"));
+    p.same(&["FUNCTION", "LOAD", "REPLACE", lib]);
+    restore(&mut p, &one, None);
+    let twice_lib = [
+        function2_record("#!lua name=a\nredis.register_function('x', 1)"),
+        function2_record("#!lua name=a\nredis.register_function('y', 1)"),
+    ]
+    .concat();
+    let ok_a = "#!lua name=a\nredis.register_function('fa',function() return 1 end)";
+    let ok_b = "#!lua name=b\nredis.register_function('fa',function() return 2 end)";
+    for records in [
+        [function2_record(ok_a), function2_record(ok_a)].concat(),
+        [function2_record(ok_a), function2_record(ok_b)].concat(),
+        function2_record("#!lua name=a\nreturn 'x"),
+        function2_record("#!lua name=a\nreturn 1"),
+        function2_record("no metadata"),
+        twice_lib,
+        vec![245u8, 63, b'x'],
+        vec![245u8],
+    ] {
+        restore(&mut p, &payload_of(&records), Some("FLUSH"));
+        p.same(&["FUNCTION", "LIST", "LIBRARYNAME", "mylib"]);
+    }
+    // The pre-GA FUNCTION record (name, engine, description flag, code).
+    let mut old = vec![246u8, 3];
+    old.extend_from_slice(b"old");
+    old.extend_from_slice(&[3]);
+    old.extend_from_slice(b"LUA");
+    old.push(0);
+    let body = "redis.register_function('fo', function() return 'old' end)";
+    old.push(body.len() as u8);
+    old.extend_from_slice(body.as_bytes());
+    restore(&mut p, &payload_of(&old), None);
+    p.same(&["FCALL", "fo", "0"]);
+    p.same(&["FUNCTION", "LIST", "LIBRARYNAME", "old", "WITHCODE"]);
+
+    // Payloads cross over: several libraries dumped by one server restore
+    // into the other (their order in a payload is Redis's dict order, so
+    // only one-library payloads are compared byte for byte).
+    p.same(&["FUNCTION", "FLUSH"]);
+    for i in 0..5 {
+        let code = format!(
+            "#!lua name=lib{i}\nredis.register_function('fn{i}', function(KEYS, ARGV) return 'from library number {i}' end)"
+        );
+        p.same(&["FUNCTION", "LOAD", &code]);
+    }
+    let from_redis = bulk_of(&p.redis.cmd_args(&[b"FUNCTION", b"DUMP"]));
+    let from_ours = bulk_of(&p.ours.cmd_args(&[b"FUNCTION", b"DUMP"]));
+    assert_eq!(from_redis.len(), from_ours.len());
+    let a = p
+        .redis
+        .cmd_args(&[b"FUNCTION", b"RESTORE", &from_ours, b"FLUSH"]);
+    let b = p
+        .ours
+        .cmd_args(&[b"FUNCTION", b"RESTORE", &from_redis, b"FLUSH"]);
+    assert_eq!(show(&a), "+OK\r\n");
+    assert_eq!(show(&b), "+OK\r\n");
+    for i in 0..5 {
+        p.same(&["FCALL", &format!("fn{i}"), "0"]);
+        p.same(&[
+            "FUNCTION",
+            "LIST",
+            "LIBRARYNAME",
+            &format!("lib{i}"),
+            "WITHCODE",
+        ]);
+    }
+    p.same(&["FUNCTION", "STATS"]);
+}

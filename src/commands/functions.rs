@@ -1,7 +1,6 @@
-//! FUNCTION LOAD / DELETE / FLUSH / LIST / KILL / STATS / HELP and FCALL,
-//! FCALL_RO (~ Redis's `functions.c`). The engine is in
-//! `src/scripting/functions.rs`; FUNCTION DUMP / RESTORE are not
-//! implemented (they need the RDB format).
+//! FUNCTION LOAD / DELETE / FLUSH / LIST / KILL / STATS / DUMP / RESTORE /
+//! HELP and FCALL, FCALL_RO (~ Redis's `functions.c`). The engine is in
+//! `src/scripting/functions.rs`; the DUMP payload format in `crate::rdb`.
 
 use crate::commands::{arg_eq, reply_help};
 use crate::server::{Ctx, Server};
@@ -174,13 +173,78 @@ pub fn function_list_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
+/// FUNCTION DUMP: every library as a payload of FUNCTION2 RDB records,
+/// the RDB version and a CRC-64 (`functionDumpCommand`).
+pub fn function_dump_command(srv: &mut Server, ctx: &mut Ctx) {
+    let payload = crate::rdb::encode::functions_dump_payload(
+        srv.scripting
+            .functions
+            .libraries
+            .values()
+            .map(|l| l.code.as_slice()),
+        srv.config.rdbcompression,
+    );
+    ctx.out.bulk(&payload);
+}
+
+/// FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
+/// (`functionRestoreCommand`): the default policy is APPEND. A bad payload
+/// or a name clash changes nothing.
+pub fn function_restore_command(srv: &mut Server, ctx: &mut Ctx) {
+    use crate::scripting::functions::RestorePolicy;
+    if ctx.argc() > 4 {
+        crate::pubsub::subcommand_syntax_error(ctx, "FUNCTION");
+        return;
+    }
+    let mut policy = RestorePolicy::Append;
+    if ctx.argc() == 4 {
+        let p = ctx.arg(3);
+        policy = if arg_eq(p, "append") {
+            RestorePolicy::Append
+        } else if arg_eq(p, "replace") {
+            RestorePolicy::Replace
+        } else if arg_eq(p, "flush") {
+            RestorePolicy::Flush
+        } else {
+            ctx.out.error(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            );
+            return;
+        };
+    }
+    let skip_crc = srv.skip_checksum_validation;
+    let Some(body) = crate::rdb::decode::verify_dump_payload(ctx.arg(2), skip_crc) else {
+        ctx.out
+            .error("ERR DUMP payload version or checksum are wrong");
+        return;
+    };
+    let codes = match crate::rdb::decode::function_payload_codes(body) {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.out.error(&format!("ERR {}", e));
+            return;
+        }
+    };
+    match crate::scripting::functions::restore(srv, &codes, policy) {
+        Ok(()) => {
+            srv.dirty += 1;
+            ctx.out.ok();
+        }
+        Err(e) => ctx.out.error(&e),
+    }
+}
+
 /// FUNCTION HELP
 pub fn function_help_command(_srv: &mut Server, ctx: &mut Ctx) {
     reply_help(
         ctx,
         &[
             "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "LIST [WITHCODE] [LIBRARYNAME <pattern>]",
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
             "    Return general information on all the libraries:",
             "    * Library name",
             "    * The engine used to run the Library",
@@ -188,12 +252,31 @@ pub fn function_help_command(_srv: &mut Server, ctx: &mut Ctx) {
             "    * Functions list",
             "    * Library code (if WITHCODE is given)",
             "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
             "FLUSH [ASYNC|SYNC]",
-            "    Deletes all the libraries.",
+            "    Delete all the libraries.",
             "    When called without the optional mode argument, the behavior is determined by the",
             "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
             "    * ASYNC: Asynchronously flush the libraries.",
             "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
             "HELP",
             "    Prints this help.",
         ],

@@ -14,6 +14,8 @@ pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
+pub mod key_spec;
+pub mod key_spec_table;
 pub mod keys;
 pub mod lists;
 pub mod migrate;
@@ -227,12 +229,13 @@ static CLIENT_SUBS: [CommandDef; 17] = [
 ];
 
 #[rustfmt::skip]
-static COMMAND_SUBS: [CommandDef; 6] = [
+static COMMAND_SUBS: [CommandDef; 7] = [
     cmd("count", 2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Get total number of Redis commands", O1, sv::command_count_command),
     cmd("info", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up", sv::command_info_command),
     cmd("docs", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up", sv::command_docs_command),
     cmd("list", -2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands", sv::command_list_command),
     cmd("getkeys", -4, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command", sv::command_getkeys_command),
+    cmd("getkeysandflags", -4, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "7.0.0", "Extract keys and access flags given a full Redis command", "O(N) where N is the number of arguments to the command", sv::command_getkeysandflags_command),
     cmd("help", 2, LOADING | STALE, ACL_CONNECTION, NO_KEYS, "server", "5.0.0", "Show helpful text about the different subcommands", O1, sv::command_help_command),
 ];
 
@@ -265,7 +268,7 @@ static SLOWLOG_SUBS: [CommandDef; 4] = [
 ];
 
 #[rustfmt::skip]
-static FUNCTION_SUBS: [CommandDef; 7] = [
+static FUNCTION_SUBS: [CommandDef; 9] = [
     cmd("load", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)", functions::function_load_command),
     cmd("delete", 3, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Delete a function by name", O1, functions::function_delete_command),
     cmd("stats", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Return information about the function currently running (name, description, duration)", O1, functions::function_stats_command),
@@ -273,6 +276,8 @@ static FUNCTION_SUBS: [CommandDef; 7] = [
     cmd("flush", -2, WRITE | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted", functions::function_flush_command),
     cmd("list", -2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "List information about all the functions", "O(N) where N is the number of functions", functions::function_list_command),
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Show helpful text about the different subcommands", O1, functions::function_help_command),
+    cmd("dump", 2, NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions", functions::function_dump_command),
+    cmd("restore", -3, WRITE | DENYOOM | NOSCRIPT, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload", functions::function_restore_command),
 ];
 
 #[rustfmt::skip]
@@ -525,7 +530,7 @@ pub static TABLE: &[CommandDef] = &[
     cmd("flushall", -1, WRITE, ACL_KEYSPACE | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases", k::flushall_command),
     // Connection
     cmd("ping", -1, FAST | SENTINEL, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Ping the server", O1, conn::ping_command),
-    cmd("echo", 2, FAST, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Echo the given string", O1, conn::echo_command),
+    cmd("echo", 2, LOADING | STALE | FAST, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Echo the given string", O1, conn::echo_command),
     cmd("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, ACL_CONNECTION, NO_KEYS, "connection", "1.0.0", "Close the connection", O1, conn::quit_command),
     cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.2.0", "Reset the connection", O1, conn::reset_command),
     cmd("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, ACL_CONNECTION, NO_KEYS, "connection", "6.0.0", "Handshake with Redis", O1, conn::hello_command),
@@ -563,7 +568,7 @@ pub static TABLE: &[CommandDef] = &[
     cmd("fcall_ro", -3, NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY, ACL_SCRIPTING, NO_KEYS, "scripting", "7.0.0", "Invoke a read-only function", "Depends on the function that is executed.", functions::fcall_ro_command),
     container("function", "scripting", "7.0.0", "A container for function commands", container_alone, &FUNCTION_SUBS),
     // Server
-    container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS),
+    CommandDef { arity: -1, flags: LOADING | STALE, acl: ACL_CONNECTION, complexity: "O(N) where N is the total number of Redis commands", ..container("command", "server", "2.8.13", "Get array of Redis command details", sv::command_command, &COMMAND_SUBS) },
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
     container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),

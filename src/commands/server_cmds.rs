@@ -1,6 +1,7 @@
 //! Server commands (~ parts of Redis's `server.c` and `debug.c`): COMMAND,
 //! DEBUG, TIME, SHUTDOWN, LASTSAVE.
 
+use crate::commands::key_spec;
 use crate::commands::table::{self, CmdId, CommandTable, ACL_NAMES, FLAG_NAMES};
 use crate::commands::{arg_eq, reply_help, SYNTAX_ERR};
 use crate::db::Value;
@@ -20,8 +21,15 @@ fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
         .filter(|(f, _)| def.flags & f != 0)
         .map(|(_, n)| *n)
         .collect();
-    // Redis lists `movablekeys` after the table's flags.
-    let movable = table::MOVABLE_KEYS.contains(&def.name);
+    // The legacy key range and `movablekeys` follow from the key specs
+    // (`populateCommandLegacyRangeSpec`); Redis lists `movablekeys` after
+    // the table's flags.
+    let specs = key_spec::specs_of(&e.fullname);
+    let (keys, movable) = if specs.is_empty() {
+        (def.keys, false)
+    } else {
+        key_spec::legacy_range(specs)
+    };
     ctx.out.set_len(flags.len() + usize::from(movable));
     for f in flags {
         ctx.out.status(f);
@@ -29,9 +37,9 @@ fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
     if movable {
         ctx.out.status("movablekeys");
     }
-    ctx.out.int(def.keys.first as i64);
-    ctx.out.int(def.keys.last as i64);
-    ctx.out.int(def.keys.step as i64);
+    ctx.out.int(keys.first as i64);
+    ctx.out.int(keys.last as i64);
+    ctx.out.int(keys.step as i64);
     let acl = def.acl_categories();
     let cats: Vec<&str> = ACL_NAMES
         .iter()
@@ -42,52 +50,115 @@ fn reply_command_info(t: &CommandTable, id: CmdId, ctx: &mut Ctx) {
     for c in cats {
         ctx.out.status(&format!("@{}", c));
     }
-    ctx.out.set_len(0); // tips
-                        // Key specs derived from the legacy key positions.
-    if def.keys.first > 0 {
-        ctx.out.array_len(1);
-        ctx.out.map_len(3);
-        ctx.out.bulk(b"flags");
-        let kflags: &[&str] = if def.flags & table::WRITE != 0 {
-            &["RW", "update"]
-        } else {
-            &["RO", "access"]
-        };
-        ctx.out.set_len(kflags.len());
-        for f in kflags {
-            ctx.out.status(f);
+    let tips = key_spec::tips_of(&e.fullname);
+    ctx.out.set_len(tips.len());
+    for t in tips {
+        ctx.out.bulk(t.as_bytes());
+    }
+    reply_key_specs(specs, ctx);
+    // No subcommands: an empty set (`addReplyCommandSubCommands`).
+    if subs.is_empty() {
+        ctx.out.set_len(0);
+    } else {
+        ctx.out.array_len(subs.len());
+    }
+    for s in subs {
+        reply_command_info(t, s, ctx);
+    }
+}
+
+/// A command's key specs as COMMAND INFO shows them
+/// (`addReplyCommandKeySpecs`).
+fn reply_key_specs(specs: &[key_spec::KeySpec], ctx: &mut Ctx) {
+    use key_spec::{BeginSearch, FindKeys};
+    ctx.out.set_len(specs.len());
+    for spec in specs {
+        ctx.out.map_len(3 + usize::from(spec.notes.is_some()));
+        if let Some(n) = spec.notes {
+            ctx.out.bulk(b"notes");
+            ctx.out.bulk(n.as_bytes());
         }
+        ctx.out.bulk(b"flags");
+        reply_key_flags(spec.flags, ctx);
         ctx.out.bulk(b"begin_search");
         ctx.out.map_len(2);
         ctx.out.bulk(b"type");
-        ctx.out.bulk(b"index");
-        ctx.out.bulk(b"spec");
-        ctx.out.map_len(1);
-        ctx.out.bulk(b"index");
-        ctx.out.int(def.keys.first as i64);
+        match spec.bs {
+            BeginSearch::Unknown => {
+                ctx.out.bulk(b"unknown");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(0);
+            }
+            BeginSearch::Index(pos) => {
+                ctx.out.bulk(b"index");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(1);
+                ctx.out.bulk(b"index");
+                ctx.out.int(i64::from(pos));
+            }
+            BeginSearch::Keyword(kw, startfrom) => {
+                ctx.out.bulk(b"keyword");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(2);
+                ctx.out.bulk(b"keyword");
+                ctx.out.bulk(kw.as_bytes());
+                ctx.out.bulk(b"startfrom");
+                ctx.out.int(i64::from(startfrom));
+            }
+        }
         ctx.out.bulk(b"find_keys");
         ctx.out.map_len(2);
         ctx.out.bulk(b"type");
-        ctx.out.bulk(b"range");
-        ctx.out.bulk(b"spec");
-        ctx.out.map_len(3);
-        ctx.out.bulk(b"lastkey");
-        let last = if def.keys.last < 0 {
-            def.keys.last as i64
-        } else {
-            (def.keys.last - def.keys.first) as i64
-        };
-        ctx.out.int(last);
-        ctx.out.bulk(b"keystep");
-        ctx.out.int(def.keys.step as i64);
-        ctx.out.bulk(b"limit");
-        ctx.out.int(0);
-    } else {
-        ctx.out.array_len(0);
+        match spec.fk {
+            FindKeys::Unknown => {
+                ctx.out.bulk(b"unknown");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(0);
+            }
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                ctx.out.bulk(b"range");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(3);
+                ctx.out.bulk(b"lastkey");
+                ctx.out.int(i64::from(lastkey));
+                ctx.out.bulk(b"keystep");
+                ctx.out.int(i64::from(keystep));
+                ctx.out.bulk(b"limit");
+                ctx.out.int(i64::from(limit));
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                ctx.out.bulk(b"keynum");
+                ctx.out.bulk(b"spec");
+                ctx.out.map_len(3);
+                ctx.out.bulk(b"keynumidx");
+                ctx.out.int(i64::from(keynumidx));
+                ctx.out.bulk(b"firstkey");
+                ctx.out.int(i64::from(firstkey));
+                ctx.out.bulk(b"keystep");
+                ctx.out.int(i64::from(keystep));
+            }
+        }
     }
-    ctx.out.array_len(subs.len());
-    for s in subs {
-        reply_command_info(t, s, ctx);
+}
+
+/// Key-spec flags as a set of status strings (`addReplyFlagsForKeyArgs`).
+fn reply_key_flags(flags: u32, ctx: &mut Ctx) {
+    let names: Vec<&str> = key_spec::KEY_FLAG_NAMES
+        .iter()
+        .filter(|(f, _)| flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    ctx.out.set_len(names.len());
+    for n in names {
+        ctx.out.status(n);
     }
 }
 
@@ -210,41 +281,59 @@ pub fn command_list_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// COMMAND GETKEYS command [arg ...]
 pub fn command_getkeys_command(srv: &mut Server, ctx: &mut Ctx) {
+    getkeys_generic(srv, ctx, false);
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...]
+pub fn command_getkeysandflags_command(srv: &mut Server, ctx: &mut Ctx) {
+    getkeys_generic(srv, ctx, true);
+}
+
+/// COMMAND GETKEYS / GETKEYSANDFLAGS (`getKeysSubcommandImpl`): the keys
+/// the command would access, found by its key specs or its own parser (see
+/// `key_spec.rs`), each with its flags when asked.
+fn getkeys_generic(srv: &mut Server, ctx: &mut Ctx, with_flags: bool) {
     let argv = ctx.argv[2..].to_vec();
-    let id = match srv.commands.lookup(&argv) {
+    let argv = argv.as_slice();
+    let id = match srv.commands.lookup(argv) {
         Ok(id) => id,
         Err(_) => {
             ctx.out.error("ERR Invalid command specified");
             return;
         }
     };
+    let e = &srv.commands.entries[id];
+    // A command Redis's table has no key spec for falls back on its legacy
+    // key range.
+    let has_keys = key_spec::command_has_keys(&e.fullname)
+        || (key_spec::specs_of(&e.fullname).is_empty() && e.def.keys.first > 0);
+    if !has_keys {
+        ctx.out.error("ERR The command has no key arguments");
+        return;
+    }
     if srv.commands.check_arity(id, argv.len()).is_err() {
         ctx.out
             .error("ERR Invalid number of arguments specified for command");
         return;
     }
-    // Movable keys are parsed from the arguments: numkeys (ZUNIONSTORE,
-    // EVAL...), SORT's STORE, GEORADIUS's STORE/STOREDIST.
-    let def = srv.commands.entries[id].def;
-    let keys = match table::movable_key_indexes(def.name, &argv) {
-        Some(Some(keys)) => keys,
-        Some(None) => {
-            ctx.out.error("ERR Invalid arguments specified for command");
-            return;
-        }
-        None => srv.commands.key_indexes(id, argv.len()),
-    };
+    let keys = key_spec::keys_with_flags(&srv.commands, id, argv);
     if keys.is_empty() {
-        if def.flags & table::NO_MANDATORY_KEYS != 0 {
+        if e.def.flags & table::NO_MANDATORY_KEYS != 0 {
             ctx.out.array_len(0);
         } else {
-            ctx.out.error("ERR The command has no key arguments");
+            ctx.out.error("ERR Invalid arguments specified for command");
         }
         return;
     }
     ctx.out.array_len(keys.len());
     for k in keys {
-        ctx.out.bulk(&argv[k]);
+        if with_flags {
+            ctx.out.array_len(2);
+            ctx.out.bulk(&argv[k.pos]);
+            reply_key_flags(k.flags, ctx);
+        } else {
+            ctx.out.bulk(&argv[k.pos]);
+        }
     }
 }
 

@@ -402,35 +402,6 @@ impl CommandTable {
     }
 }
 
-/// Commands whose keys cannot be read off the fixed first/last/step range:
-/// they follow a `numkeys` argument or an option keyword (Redis's
-/// `movablekeys`, from getkeys procedures and key specs).
-pub const MOVABLE_KEYS: &[&str] = &[
-    "zunionstore",
-    "zinterstore",
-    "zdiffstore",
-    "zunion",
-    "zinter",
-    "zdiff",
-    "zintercard",
-    "sintercard",
-    "lmpop",
-    "zmpop",
-    "blmpop",
-    "bzmpop",
-    "eval",
-    "evalsha",
-    "eval_ro",
-    "evalsha_ro",
-    "fcall",
-    "fcall_ro",
-    "sort",
-    "sort_ro",
-    "georadius",
-    "georadiusbymember",
-    "migrate",
-];
-
 /// Positions of the keys following a `numkeys` argument at `at`, after the
 /// keys before it (`before`); None when numkeys is not a non-negative
 /// integer or names more keys than there are arguments.
@@ -445,8 +416,11 @@ fn numkeys_keys(argv: &[Vec<u8>], at: usize, before: &[usize]) -> Option<Vec<usi
     Some(keys)
 }
 
-/// Key positions of a movable-keys command `name` (see [`MOVABLE_KEYS`]);
-/// `Some(None)` when its arguments are invalid, None for other commands.
+/// Key positions of a command whose keys cannot be read off the fixed
+/// first/last/step range (they follow a `numkeys` argument or an option
+/// keyword: Redis's getkeys procedures); `Some(None)` when its arguments
+/// are invalid, None for other commands. COMMAND GETKEYS goes through the
+/// key specs first (`key_spec.rs`).
 pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<usize>>> {
     Some(match name {
         "zunionstore" | "zinterstore" | "zdiffstore" => numkeys_keys(argv, 2, &[1]),

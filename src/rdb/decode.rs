@@ -554,6 +554,48 @@ pub fn load_dump_body(body: &[u8], limits: &Limits) -> Result<Value> {
     Ok(v)
 }
 
+/// The library codes in the body of a FUNCTION DUMP payload (the part
+/// [`verify_dump_payload`] returns), for FUNCTION RESTORE. Each record is a
+/// FUNCTION2 opcode and the code, or the 7.0 release candidates' FUNCTION
+/// record (name, engine, optional description, code) which becomes the
+/// equivalent `#!<engine> name=<name>` code, as `rdbFunctionLoad` does.
+/// The error is Redis's reply text (without the `ERR ` prefix).
+pub fn function_payload_codes(body: &[u8]) -> std::result::Result<Vec<Vec<u8>>, &'static str> {
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while r.remaining() > 0 {
+        let t = r.byte().map_err(|_| "can not read data type")?;
+        match t {
+            OPCODE_FUNCTION2 => {
+                let code = r.string().map_err(|_| "Failed loading library payload")?;
+                codes.push(code);
+            }
+            OPCODE_FUNCTION => {
+                let name = r.string().map_err(|_| "Failed loading library name")?;
+                let engine = r.string().map_err(|_| "Failed loading engine name")?;
+                let has_desc = r
+                    .len()
+                    .map_err(|_| "Failed loading library description indicator")?;
+                if has_desc != 0 {
+                    r.string()
+                        .map_err(|_| "Failed loading library description")?;
+                }
+                let blob = r.string().map_err(|_| "Failed loading library blob")?;
+                let mut code = Vec::with_capacity(blob.len() + name.len() + engine.len() + 9);
+                code.extend_from_slice(b"#!");
+                code.extend_from_slice(&engine);
+                code.extend_from_slice(b" name=");
+                code.extend_from_slice(&name);
+                code.push(b'\n');
+                code.extend_from_slice(&blob);
+                codes.push(code);
+            }
+            _ => return Err("given type is not a function"),
+        }
+    }
+    Ok(codes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,5 +789,38 @@ mod tests {
         let Value::Hash(h) = v else { panic!() };
         assert_eq!(h.get(b"f").map(|e| e.to_vec()), Some(b"10".to_vec()));
         assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn function_payloads_round_trip_and_reject_other_records() {
+        let long = b"#!lua name=l\nredis.register_function('f', function() return 'aaaaaaaaaaaaaaaaaaaaaaaaaaaa' end)".to_vec();
+        let codes = vec![b"#!lua name=a\nx".to_vec(), long];
+        for compress in [false, true] {
+            let p = crate::rdb::encode::functions_dump_payload(
+                codes.iter().map(|c| c.as_slice()),
+                compress,
+            );
+            let body = verify_dump_payload(&p, false).unwrap();
+            assert_eq!(function_payload_codes(body).unwrap(), codes);
+        }
+        // A key's payload body starts with a value type.
+        assert_eq!(
+            function_payload_codes(b"\x00\x01v"),
+            Err("given type is not a function")
+        );
+        // A record cut short.
+        assert_eq!(
+            function_payload_codes(b"\xf5\x05ab"),
+            Err("Failed loading library payload")
+        );
+        // The release candidates' record: name, engine, no description, code.
+        assert_eq!(
+            function_payload_codes(b"\xf6\x01n\x03LUA\x00\x04body").unwrap(),
+            vec![b"#!LUA name=n\nbody".to_vec()]
+        );
+        assert_eq!(
+            function_payload_codes(b"\xf6\x01n\x03LUA\x01"),
+            Err("Failed loading library description")
+        );
     }
 }

@@ -243,6 +243,25 @@ pub fn dump_payload(v: &Value, compress: bool) -> Vec<u8> {
     w.buf
 }
 
+/// The FUNCTION DUMP payload of some libraries (`functionDumpCommand`):
+/// one FUNCTION2 record per library (the opcode and the library's code as
+/// a string, exactly as `rdbSaveFunctions` writes them into an RDB file),
+/// then the RDB version and the CRC-64 like a key's DUMP payload.
+pub fn functions_dump_payload<'a>(
+    codes: impl Iterator<Item = &'a [u8]>,
+    compress: bool,
+) -> Vec<u8> {
+    let mut w = Writer::new(compress);
+    for code in codes {
+        w.byte(OPCODE_FUNCTION2);
+        w.raw_string(code);
+    }
+    w.buf.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64::crc64(0, &w.buf);
+    w.buf.extend_from_slice(&crc.to_le_bytes());
+    w.buf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

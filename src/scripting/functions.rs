@@ -1,5 +1,5 @@
-//! Function libraries: FUNCTION LOAD / DELETE / FLUSH / LIST and FCALL
-//! (~ Redis's `functions.c` and `function_lua.c`).
+//! Function libraries: FUNCTION LOAD / DELETE / FLUSH / LIST / RESTORE and
+//! FCALL (~ Redis's `functions.c` and `function_lua.c`).
 //!
 //! A library is Lua code starting with `#!lua name=<library>`. Loading runs
 //! the code once; each `redis.register_function(name, callback)` (or the
@@ -12,7 +12,11 @@
 //!
 //! A load is all or nothing: the registrations are staged while the code
 //! runs and only replace the library (and check name clashes with other
-//! libraries) once it finished without error.
+//! libraries) once it finished without error. FUNCTION RESTORE goes one step
+//! further: every library of the payload compiles into a `Compiled` set
+//! first, and the set joins the live libraries (Redis's `libraryJoin`) only
+//! when no library or function name clashes, so a payload is installed
+//! whole or not at all.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -249,6 +253,127 @@ fn parse_metadata(code: &[u8]) -> Result<(String, usize), String> {
     Ok((String::from_utf8_lossy(&name).into_owned(), end))
 }
 
+/// A library whose code ran and registered its functions, not yet
+/// installed: FUNCTION LOAD and FUNCTION RESTORE compile first and touch
+/// the live libraries only once everything compiled and no name clashes
+/// (Redis builds a separate `functionsLibCtx` for the same reason).
+struct Compiled {
+    pub name: String,
+    code: Vec<u8>,
+    functions: Vec<(Staged, mlua::RegistryKey)>,
+}
+
+/// Compile a library whose metadata was parsed (Redis's
+/// `functionsCreateWithLibraryCtx` minus the linking): run the code,
+/// collect its registrations. A library that registers no function is an
+/// error.
+fn compile_body(
+    lua: &Lua,
+    name: String,
+    code: &[u8],
+    shebang_len: usize,
+) -> Result<Compiled, String> {
+    let staged = run_library(lua, &code[shebang_len..])?;
+    let staging: Table = lua
+        .named_registry_value("redis_fn_staging")
+        .map_err(|e| e.to_string())?;
+    let mut lib = Compiled {
+        name,
+        code: code.to_vec(),
+        functions: Vec::with_capacity(staged.len()),
+    };
+    let mut failed = None;
+    for s in staged {
+        let key = staging
+            .raw_get::<_, Function>(s.name.as_str())
+            .and_then(|cb| lua.create_registry_value(cb));
+        match key {
+            Ok(k) => lib.functions.push((s, k)),
+            Err(e) => {
+                failed = Some(format!("ERR {}", e));
+                break;
+            }
+        }
+    }
+    if let Ok(t) = lua.create_table() {
+        let _ = lua.set_named_registry_value("redis_fn_staging", t);
+    }
+    if let Some(e) = failed {
+        discard(lua, lib);
+        return Err(e);
+    }
+    if lib.functions.is_empty() {
+        return Err("ERR No functions registered".into());
+    }
+    Ok(lib)
+}
+
+/// Drop a compiled library that will not be installed.
+fn discard(lua: &Lua, lib: Compiled) {
+    for (_, k) in lib.functions {
+        let _ = lua.remove_registry_value(k);
+    }
+}
+
+/// Remove a library and its functions (`libraryUnlink`).
+fn unlink(lua: &Lua, functions: &mut FunctionsState, name: &str) {
+    if let Some(old) = functions.libraries.remove(name) {
+        for f in old.functions {
+            let key = f.to_ascii_lowercase();
+            functions.functions.remove(&key);
+            let _ = lua.unset_named_registry_value(&format!("fn_{}", key));
+        }
+    }
+}
+
+/// Install a compiled library (`libraryLink`); its name and its functions'
+/// names must be free.
+fn link(lua: &Lua, functions: &mut FunctionsState, lib: Compiled) {
+    let mut names = Vec::with_capacity(lib.functions.len());
+    for (s, k) in lib.functions {
+        let key = s.name.to_ascii_lowercase();
+        if let Ok(cb) = lua.registry_value::<Function>(&k) {
+            let _ = lua.set_named_registry_value(&format!("fn_{}", key), cb);
+        }
+        let _ = lua.remove_registry_value(k);
+        functions.functions.insert(
+            key,
+            FunctionInfo {
+                name: s.name.clone(),
+                library: lib.name.clone(),
+                flags: s.flags,
+                description: s.description,
+            },
+        );
+        names.push(s.name);
+    }
+    functions.libraries.insert(
+        lib.name,
+        Library {
+            code: lib.code,
+            functions: names,
+        },
+    );
+}
+
+/// The first function of `lib` whose name a library of `functions` other
+/// than those in `leaving` already uses.
+fn function_clash<'a>(
+    functions: &FunctionsState,
+    lib: &'a Compiled,
+    leaving: &[&str],
+) -> Option<&'a str> {
+    lib.functions
+        .iter()
+        .map(|(s, _)| s.name.as_str())
+        .find(|n| {
+            functions
+                .functions
+                .get(&n.to_ascii_lowercase())
+                .is_some_and(|f| !leaving.contains(&f.library.as_str()))
+        })
+}
+
 /// FUNCTION LOAD: compile and run the library code, then install its
 /// functions. Returns the library name or the error reply.
 pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, String> {
@@ -261,59 +386,107 @@ pub fn load(srv: &mut Server, code: &[u8], replace: bool) -> Result<String, Stri
     let lua = lua
         .as_ref()
         .ok_or_else(|| "ERR Lua interpreter is busy".to_string())?;
-    let staged = run_library(lua, &code[shebang_len..])?;
-    if staged.is_empty() {
-        return Err("ERR No functions registered".into());
+    let lib = compile_body(lua, name.clone(), code, shebang_len)?;
+    if let Some(f) = function_clash(functions, &lib, &[&name]) {
+        let e = format!("ERR Function {} already exists", f);
+        discard(lua, lib);
+        return Err(e);
     }
-    for s in &staged {
-        if let Some(f) = functions.functions.get(&s.name.to_ascii_lowercase()) {
-            if f.library != name {
-                return Err(format!("ERR Function {} already exists", s.name));
+    unlink(lua, functions, &name);
+    link(lua, functions, lib);
+    Ok(name)
+}
+
+/// What FUNCTION RESTORE does with the libraries already loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestorePolicy {
+    /// Add the payload's libraries; any library name clash is an error.
+    Append,
+    /// Add them, replacing libraries of the same name.
+    Replace,
+    /// Delete every library first.
+    Flush,
+}
+
+/// FUNCTION RESTORE (`functionRestoreCommand`): `codes` are the payload's
+/// libraries. All of them compile into a staging set first (a library
+/// name or function name repeated inside the payload is an error there),
+/// then the set joins the live libraries under `policy`
+/// (`libraryJoin`). On any error nothing changed.
+pub fn restore(srv: &mut Server, codes: &[Vec<u8>], policy: RestorePolicy) -> Result<(), String> {
+    super::ensure_lua(srv)?;
+    let Scripting { lua, functions, .. } = &mut srv.scripting;
+    let lua = lua
+        .as_ref()
+        .ok_or_else(|| "ERR Lua interpreter is busy".to_string())?;
+    let mut staged: Vec<Compiled> = Vec::with_capacity(codes.len());
+    let fail = |staged: Vec<Compiled>, e: String| {
+        for lib in staged {
+            discard(lua, lib);
+        }
+        Err(e)
+    };
+    // The staging set behaves like an empty library context of its own.
+    for code in codes {
+        let (name, shebang_len) = match parse_metadata(code) {
+            Ok(m) => m,
+            Err(e) => return fail(staged, e),
+        };
+        if staged.iter().any(|l| l.name == name) {
+            return fail(staged, format!("ERR Library '{}' already exists", name));
+        }
+        let lib = match compile_body(lua, name, code, shebang_len) {
+            Ok(l) => l,
+            Err(e) => return fail(staged, e),
+        };
+        let clash = lib.functions.iter().map(|(s, _)| &s.name).find(|n| {
+            staged
+                .iter()
+                .flat_map(|l| l.functions.iter())
+                .any(|(o, _)| o.name.eq_ignore_ascii_case(n))
+        });
+        if let Some(n) = clash {
+            let e = format!("ERR Function {} already exists", n);
+            discard(lua, lib);
+            return fail(staged, e);
+        }
+        staged.push(lib);
+    }
+    if policy == RestorePolicy::Flush {
+        let names: Vec<String> = functions.libraries.keys().cloned().collect();
+        for n in names {
+            unlink(lua, functions, &n);
+        }
+    } else {
+        // `libraryJoin`: library names first, then function names against
+        // the libraries that stay.
+        let leaving: Vec<String> = staged
+            .iter()
+            .filter(|l| functions.libraries.contains_key(&l.name))
+            .map(|l| l.name.clone())
+            .collect();
+        if policy == RestorePolicy::Append {
+            if let Some(n) = leaving.first() {
+                let e = format!("ERR Library {} already exists", n);
+                return fail(staged, e);
             }
         }
-    }
-    // Commit: drop the old version of the library, install the new one.
-    if let Some(old) = functions.libraries.remove(&name) {
-        for f in old.functions {
-            let key = f.to_ascii_lowercase();
-            functions.functions.remove(&key);
-            let _ = lua.unset_named_registry_value(&format!("fn_{}", key));
+        let refs: Vec<&str> = leaving.iter().map(String::as_str).collect();
+        let clash = staged
+            .iter()
+            .find_map(|lib| function_clash(functions, lib, &refs))
+            .map(|f| format!("ERR Function {} already exists", f));
+        if let Some(e) = clash {
+            return fail(staged, e);
+        }
+        for n in &leaving {
+            unlink(lua, functions, n);
         }
     }
-    let staging: Table = lua
-        .named_registry_value("redis_fn_staging")
-        .map_err(|e| e.to_string())?;
-    let mut names = Vec::new();
-    for s in staged {
-        let cb: Function = staging
-            .raw_get(s.name.as_str())
-            .map_err(|e| format!("ERR {}", e))?;
-        let key = s.name.to_ascii_lowercase();
-        lua.set_named_registry_value(&format!("fn_{}", key), cb)
-            .map_err(|e| format!("ERR {}", e))?;
-        functions.functions.insert(
-            key,
-            FunctionInfo {
-                name: s.name.clone(),
-                library: name.clone(),
-                flags: s.flags,
-                description: s.description,
-            },
-        );
-        names.push(s.name);
+    for lib in staged {
+        link(lua, functions, lib);
     }
-    let _ = lua.set_named_registry_value(
-        "redis_fn_staging",
-        lua.create_table().map_err(|e| e.to_string())?,
-    );
-    functions.libraries.insert(
-        name.clone(),
-        Library {
-            code: code.to_vec(),
-            functions: names,
-        },
-    );
-    Ok(name)
+    Ok(())
 }
 
 /// Compile and run a library's code with registrations staged.
