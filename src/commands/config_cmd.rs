@@ -104,3 +104,58 @@ pub fn config_help_command(_srv: &mut Server, ctx: &mut Ctx) {
         ],
     );
 }
+
+/// CONFIG REWRITE (`configRewriteCommand`): write the running configuration
+/// back to the file the server was started with (see
+/// `Config::rewrite_content`), atomically: a temporary file in the same
+/// directory, fsynced, renamed over the old one.
+pub fn config_rewrite_command(srv: &mut Server, ctx: &mut Ctx) {
+    let path = match srv.config_file.clone() {
+        Some(p) => p,
+        None => {
+            ctx.out
+                .error("ERR The server is running without a config file");
+            return;
+        }
+    };
+    let old = match std::fs::read(&path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {}", e);
+            ctx.out.error(&format!("ERR Rewriting config file: {}", e));
+            return;
+        }
+    };
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let master = srv.repl.master.as_ref().map(|m| (m.host.clone(), m.port));
+    let content =
+        srv.config
+            .rewrite_content(&old, &cwd, master.as_ref().map(|(h, p)| (h.as_str(), *p)));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let tmp = format!("{}.tmp-{}", path, std::process::id());
+        let res = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(content.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })();
+        if res.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        res
+    };
+    match write() {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            ctx.out.ok();
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {}", e);
+            ctx.out.error(&format!("ERR Rewriting config file: {}", e));
+        }
+    }
+}

@@ -200,10 +200,11 @@ const O1: &str = "O(1)";
 const ON: &str = "O(N) where N is the number of keys";
 
 #[rustfmt::skip]
-static CONFIG_SUBS: [CommandDef; 4] = [
+static CONFIG_SUBS: [CommandDef; 5] = [
     cmd("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided", cfg::config_get_command),
     cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided", cfg::config_set_command),
     cmd("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.0.0", "Reset the stats returned by INFO", O1, cfg::config_resetstat_command),
+    cmd("rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.0", "Rewrite the configuration file with the in memory configuration", O1, cfg::config_rewrite_command),
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "5.0.0", "Show helpful text about the different subcommands", O1, cfg::config_help_command),
 ];
 

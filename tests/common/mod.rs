@@ -96,6 +96,28 @@ pub fn start_ferrodis(extra: &[&str]) -> Server {
     })
 }
 
+/// Start ferrodis with a config file (which must come first, as for
+/// redis-server) and extra arguments.
+pub fn start_ferrodis_with_config(conf: &str, extra: &[&str]) -> Server {
+    let bin = env!("CARGO_BIN_EXE_ferrodis");
+    spawn_ready(|port| {
+        let mut c = Command::new(bin);
+        c.arg(conf)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--loglevel",
+                "warning",
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    })
+}
+
 /// Path of a real redis-server, if installed.
 pub fn redis_server_path() -> Option<String> {
     for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
