@@ -11,12 +11,13 @@
 //! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
 //! sorted sets are [`Value::ZSet`] (see `zset.rs`: `listpack` or `skiplist`),
 //! lists are [`Value::List`] (see `quicklist.rs`: always `quicklist`).
-//! Later data types (streams) become further variants of [`Value`].
+//! streams are [`Value::Stream`] (see `stream.rs`: always `stream`).
 
 use super::hash::HashValue;
 use super::quicklist::Quicklist;
 use super::set::SetValue;
 use super::small_bytes::SmallBytes;
+use super::stream::Stream;
 use super::zset::ZSetValue;
 use crate::util::numbers;
 
@@ -147,6 +148,8 @@ pub enum Value {
     ZSet(ZSetValue),
     /// Boxed for the same reason.
     List(Box<Quicklist>),
+    /// Boxed: node index, counters and consumer groups (see `stream.rs`).
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -154,6 +157,14 @@ impl Value {
     pub fn list_mut(&mut self) -> Option<&mut Quicklist> {
         match self {
             Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The stream inside, if this is a stream.
+    pub fn stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
             _ => None,
         }
     }
@@ -182,6 +193,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -194,6 +206,7 @@ impl Value {
             Value::ZSet(z) => z.encoding(),
             // Redis 7.0 has no other list encoding, however short the list.
             Value::List(_) => "quicklist",
+            Value::Stream(_) => "stream",
         }
     }
 }
