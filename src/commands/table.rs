@@ -428,6 +428,8 @@ pub const MOVABLE_KEYS: &[&str] = &[
     "sort_ro",
     "georadius",
     "georadiusbymember",
+    "xread",
+    "xreadgroup",
 ];
 
 /// Positions of the keys following a `numkeys` argument at `at`, after the
@@ -457,6 +459,7 @@ pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<us
         "sort" | "sort_ro" => Some(crate::commands::sort::sort_get_keys(argv)),
         "georadius" => Some(crate::commands::geo::georadius_get_keys(argv, 6)),
         "georadiusbymember" => Some(crate::commands::geo::georadius_get_keys(argv, 5)),
+        "xread" | "xreadgroup" => crate::commands::streams::xread_get_keys(argv),
         _ => return None,
     })
 }
