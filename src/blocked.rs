@@ -151,7 +151,11 @@ pub fn block_stream(
     wait: StreamWait,
 ) {
     block(srv, ctx, keys, deadline_ms, "stream");
-    if let Some(st) = srv.clients.get_mut(ctx.cid).and_then(|c| c.blocked.as_mut()) {
+    if let Some(st) = srv
+        .clients
+        .get_mut(ctx.cid)
+        .and_then(|c| c.blocked.as_mut())
+    {
         st.stream = Some(wait);
     }
 }
@@ -279,6 +283,36 @@ pub fn scan_database_for_ready_keys(srv: &mut Server, db: usize) {
     }
 }
 
+/// Before `emptied` is flushed or swapped away for `replaced_with`: mark
+/// ready every key with waiters that holds a stream now and will not
+/// afterwards, so XREADGROUP clients learn that their stream is gone
+/// (Redis's `scanDatabaseForDeletedStreams`).
+pub fn scan_database_for_deleted_streams(
+    srv: &mut Server,
+    emptied: usize,
+    replaced_with: Option<usize>,
+) {
+    let is_stream = |srv: &Server, db: usize, k: &[u8]| {
+        srv.dbs[db]
+            .peek(k)
+            .is_some_and(|o| matches!(o.value, crate::db::Value::Stream(_)))
+    };
+    let keys: Vec<Vec<u8>> = srv
+        .blocking
+        .keys
+        .keys()
+        .filter(|(d, k)| {
+            *d == emptied
+                && is_stream(srv, emptied, k)
+                && !replaced_with.is_some_and(|r| is_stream(srv, r, k))
+        })
+        .map(|(_, k)| k.clone())
+        .collect();
+    for k in keys {
+        signal_key_as_ready(srv, emptied, &k);
+    }
+}
+
 /// Serve clients blocked on ready keys (Redis's `handleClientsBlockedOnKeys`).
 pub fn serve_ready_keys(srv: &mut Server) {
     // Serving can make more keys ready (BLMOVE pushes): loop until quiet.
@@ -304,11 +338,21 @@ pub fn serve_ready_keys(srv: &mut Server) {
                 match decision {
                     Some(StreamServe::Wait) => continue,
                     Some(StreamServe::Error(msg)) => {
-                        unblock(srv, cid);
+                        let Some(st) = unblock(srv, cid) else {
+                            continue;
+                        };
+                        let mut errs = Vec::new();
                         if let Some(c) = srv.clients.get_mut(cid) {
                             c.reply.resp = c.resp;
                             c.reply.error(msg);
+                            errs = std::mem::take(&mut c.reply.errors);
                         }
+                        // The blocked command ends here, failed
+                        // (`updateStatsOnUnblock`).
+                        srv.count_errors(errs);
+                        let e = &mut srv.commands.entries[st.cmd];
+                        e.stats.calls += 1;
+                        e.stats.failed_calls += 1;
                         srv.mark_pending_write(cid);
                         continue;
                     }

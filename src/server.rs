@@ -147,6 +147,9 @@ pub trait PropagationSink {
 /// Server-wide statistics (INFO stats).
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// Values UNLINK judged big enough to free in the background
+    /// (`lazyfreed_objects`; we free them at once, but count them alike).
+    pub lazyfreed_objects: u64,
     pub numcommands: u64,
     pub numconnections: u64,
     pub rejected_conn: u64,
@@ -725,10 +728,14 @@ impl Server {
     pub fn signal_flushed_db(&mut self, db: Option<usize>) {
         crate::tracking::invalidate_on_flush(self);
         match db {
-            Some(d) => crate::multi::touch_all_watched_keys_in_db(self, d, None),
+            Some(d) => {
+                crate::multi::touch_all_watched_keys_in_db(self, d, None);
+                crate::blocked::scan_database_for_deleted_streams(self, d, None);
+            }
             None => {
                 for d in 0..self.dbs.len() {
                     crate::multi::touch_all_watched_keys_in_db(self, d, None);
+                    crate::blocked::scan_database_for_deleted_streams(self, d, None);
                 }
             }
         }

@@ -181,7 +181,14 @@ fn emit_range(
 }
 
 /// [`emit_range`] as one array.
-fn reply_range(out: &mut ReplyBuf, s: &Stream, start: StreamId, end: StreamId, count: u64, rev: bool) {
+fn reply_range(
+    out: &mut ReplyBuf,
+    s: &Stream,
+    start: StreamId,
+    end: StreamId,
+    count: u64,
+    rev: bool,
+) {
     let mut tmp = scratch(out);
     let n = emit_range(&mut tmp, s, start, end, count, rev);
     out.array_len(n as usize);
@@ -208,7 +215,13 @@ impl Effects {
 }
 
 /// The XCLAIM that recreates a PEL entry on replicas (`streamPropagateXCLAIM`).
-fn xclaim_prop(key: &[u8], group: &[u8], id: &[u8], nack: &Nack, last_id: StreamId) -> Vec<Vec<u8>> {
+fn xclaim_prop(
+    key: &[u8],
+    group: &[u8],
+    id: &[u8],
+    nack: &Nack,
+    last_id: StreamId,
+) -> Vec<Vec<u8>> {
     vec![
         b"XCLAIM".to_vec(),
         key.to_vec(),
@@ -357,11 +370,13 @@ fn parse_add_trim(srv: &Server, ctx: &mut Ctx, xadd: bool) -> Option<AddTrimArgs
     }
     a.idpos = i;
     if limit != 0 && a.trim.strategy == TrimStrategy::None {
-        ctx.out.error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+        ctx.out
+            .error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
         return None;
     }
     if !xadd && a.trim.strategy == TrimStrategy::None {
-        ctx.out.error("ERR syntax error, XTRIM must be called with a trimming strategy");
+        ctx.out
+            .error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
     if srv.loading {
@@ -369,7 +384,8 @@ fn parse_add_trim(srv: &Server, ctx: &mut Ctx, xadd: bool) -> Option<AddTrimArgs
         limit = 0;
     } else if limit_given {
         if !a.trim.approx {
-            ctx.out.error("ERR syntax error, LIMIT cannot be used without the special ~ option");
+            ctx.out
+                .error("ERR syntax error, LIMIT cannot be used without the special ~ option");
             return None;
         }
     } else if a.trim.approx {
@@ -449,17 +465,16 @@ pub fn xadd_command(srv: &mut Server, ctx: &mut Ctx) {
         .chunks(2)
         .map(|c| (c[0].as_slice(), c[1].as_slice()))
         .collect();
-    let id = match s.append(&pairs, a.id, mstime().max(0) as u64, lim) {
-        Ok(id) => id,
-        Err(AppendError::IdTooSmall) => {
-            return ctx.out.error(
+    let id =
+        match s.append(&pairs, a.id, mstime().max(0) as u64, lim) {
+            Ok(id) => id,
+            Err(AppendError::IdTooSmall) => return ctx.out.error(
                 "ERR The ID specified in XADD is equal or smaller than the target stream top item",
-            )
-        }
-        Err(AppendError::TooLarge) => {
-            return ctx.out.error("ERR Elements are too large to be stored")
-        }
-    };
+            ),
+            Err(AppendError::TooLarge) => {
+                return ctx.out.error("ERR Elements are too large to be stored")
+            }
+        };
     let idb = id.to_bytes();
     ctx.out.bulk(&idb);
     let mut trimmed = false;
@@ -732,7 +747,11 @@ fn deliver_history(
         Some(c) => c
             .pel
             .range(start..)
-            .take(if count == 0 { usize::MAX } else { count as usize })
+            .take(if count == 0 {
+                usize::MAX
+            } else {
+                count as usize
+            })
             .copied()
             .collect(),
         None => Vec::new(),
@@ -799,7 +818,8 @@ fn xread_generic(srv: &mut Server, ctx: &mut Ctx, xreadgroup: bool) {
                 ));
             }
             i += 1;
-            let Some(t) = parse_ll(ctx, i, Some("timeout is not an integer or out of range")) else {
+            let Some(t) = parse_ll(ctx, i, Some("timeout is not an integer or out of range"))
+            else {
                 return;
             };
             if t < 0 {
@@ -1346,7 +1366,11 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
             (Some(first), Some(last)) => {
                 out.bulk(&first.to_bytes());
                 out.bulk(&last.to_bytes());
-                let with: Vec<_> = cg.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+                let with: Vec<_> = cg
+                    .consumers
+                    .iter()
+                    .filter(|(_, c)| !c.pel.is_empty())
+                    .collect();
                 out.array_len(with.len());
                 for (name, c) in with {
                     out.array_len(2);
@@ -1467,7 +1491,11 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             deliverytime = v;
         } else if arg_eq(opt, "retrycount") && moreargs > 0 {
             j += 1;
-            let Some(v) = parse_ll(ctx, j, Some("Invalid RETRYCOUNT option argument for XCLAIM")) else {
+            let Some(v) = parse_ll(
+                ctx,
+                j,
+                Some("Invalid RETRYCOUNT option argument for XCLAIM"),
+            ) else {
                 return;
             };
             retrycount = v;
@@ -1478,10 +1506,9 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             };
             last_id = v;
         } else {
-            return ctx.out.error(&format!(
-                "ERR Unrecognized XCLAIM option '{}'",
-                lossy(opt)
-            ));
+            return ctx
+                .out
+                .error(&format!("ERR Unrecognized XCLAIM option '{}'", lossy(opt)));
         }
         j += 1;
     }
@@ -1582,7 +1609,11 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
-    let Some(minidle) = parse_ll(ctx, 4, Some("Invalid min-idle-time argument for XAUTOCLAIM")) else {
+    let Some(minidle) = parse_ll(
+        ctx,
+        4,
+        Some("Invalid min-idle-time argument for XAUTOCLAIM"),
+    ) else {
         return;
     };
     let minidle = minidle.max(0);

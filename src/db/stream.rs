@@ -55,7 +55,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::listpack::{LpEntry, Listpack};
+use super::listpack::{Listpack, LpEntry};
 use crate::util::numbers;
 
 /// Entry flag: the entry is a tombstone.
@@ -384,7 +384,11 @@ fn parse_node(master: StreamId, lp: &Listpack) -> Option<NodeView> {
 }
 
 /// The field/value pairs of an entry.
-fn entry_fields<'a>(lp: &'a Listpack, view: &NodeView, e: &EntryPos) -> Vec<(LpEntry<'a>, LpEntry<'a>)> {
+fn entry_fields<'a>(
+    lp: &'a Listpack,
+    view: &NodeView,
+    e: &EntryPos,
+) -> Vec<(LpEntry<'a>, LpEntry<'a>)> {
     let mut out = Vec::with_capacity(e.numfields);
     let Some(mut p) = e.data_pos else {
         return out;
@@ -744,11 +748,9 @@ impl Stream {
             }
             let remove_node = match args.strategy {
                 TrimStrategy::MaxLen(maxlen) => self.length - entries >= maxlen,
-                TrimStrategy::MinId(minid) => view
-                    .entries
-                    .last()
-                    .map(|e| e.id < minid)
-                    .unwrap_or(true),
+                TrimStrategy::MinId(minid) => {
+                    view.entries.last().map(|e| e.id < minid).unwrap_or(true)
+                }
                 TrimStrategy::None => false,
             };
             if remove_node {
@@ -922,7 +924,11 @@ impl Stream {
             if v.entries.is_empty() {
                 return false;
             }
-            let d = v.entries.iter().filter(|e| e.flags & FLAG_DELETED != 0).count() as i64;
+            let d = v
+                .entries
+                .iter()
+                .filter(|e| e.flags & FLAG_DELETED != 0)
+                .count() as i64;
             if d != v.deleted {
                 return false;
             }
@@ -972,7 +978,10 @@ mod tests {
 
     #[test]
     fn id_parsing() {
-        assert_eq!(StreamId::parse(b"-", 0, false, false), Some((StreamId::MIN, true)));
+        assert_eq!(
+            StreamId::parse(b"-", 0, false, false),
+            Some((StreamId::MIN, true))
+        );
         assert_eq!(StreamId::parse(b"+", 0, true, false), None);
         assert_eq!(
             StreamId::parse(b"5", 7, false, false),
@@ -1002,12 +1011,20 @@ mod tests {
         assert_eq!(ids(&s, true)[0], StreamId::new(3, 0));
         assert_eq!(
             s.get(StreamId::new(3, 0)).unwrap(),
-            vec![(b"b".to_vec(), b"3".to_vec()), (b"c".to_vec(), b"x".to_vec())]
+            vec![
+                (b"b".to_vec(), b"3".to_vec()),
+                (b"c".to_vec(), b"x".to_vec())
+            ]
         );
-        assert!(s.append(&[(b"a", b"1")], Some((StreamId::new(3, 0), true)), 0, LIM).is_err());
+        assert!(s
+            .append(&[(b"a", b"1")], Some((StreamId::new(3, 0), true)), 0, LIM)
+            .is_err());
         assert!(s.delete(StreamId::new(2, 0)));
         assert!(!s.delete(StreamId::new(2, 0)));
-        assert_eq!(ids(&s, false), vec![StreamId::new(1, 0), StreamId::new(3, 0)]);
+        assert_eq!(
+            ids(&s, false),
+            vec![StreamId::new(1, 0), StreamId::new(3, 0)]
+        );
         assert!(s.validate());
         assert_eq!(s.rax_nodes(), 2);
     }

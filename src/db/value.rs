@@ -185,6 +185,28 @@ impl Value {
         }
     }
 
+    /// How many allocations freeing this value takes, Redis's estimate
+    /// (`lazyfreeGetFreeEffort`): UNLINK frees in the background only
+    /// what costs more than 64.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(ql) => ql.node_count(),
+            Value::Set(s) if s.as_intset().is_none() => s.len(),
+            Value::ZSet(z) if z.as_listpack().is_none() => z.len(),
+            Value::Hash(h) if h.as_listpack().is_none() => h.len(),
+            Value::Stream(s) => {
+                // Every node is an allocation; each group and its PEL
+                // entries too, the first group's PEL standing for all.
+                let mut effort = s.rax_nodes();
+                if let Some(cg) = s.cgroups.values().next() {
+                    effort += s.cgroups.len() * (1 + cg.pel.len());
+                }
+                effort
+            }
+            _ => 1,
+        }
+    }
+
     /// The TYPE command's name for this value.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -377,7 +377,9 @@ impl<'a> Reader<'a> {
                     match cg.pel.get_mut(&id) {
                         Some(nack) if nack.consumer.is_empty() => nack.consumer = cname.clone(),
                         _ => {
-                            return corrupt("Consumer PEL entry not in the group PEL, or owned twice")
+                            return corrupt(
+                                "Consumer PEL entry not in the group PEL, or owned twice",
+                            )
                         }
                     }
                     c.pel.insert(id);
