@@ -555,7 +555,7 @@ fn xrange_generic(srv: &mut Server, ctx: &mut Ctx, rev: bool) {
     let mut count: i64 = -1;
     let mut j = 4;
     while j < ctx.argc() {
-        if arg_eq(ctx.arg(j), "count") && ctx.argc() - j - 1 >= 1 {
+        if arg_eq(ctx.arg(j), "count") && ctx.argc() - j > 1 {
             let Some(c) = parse_ll(ctx, j + 1, None) else {
                 return;
             };
@@ -910,13 +910,13 @@ fn xread_generic(srv: &mut Server, ctx: &mut Ctx, xreadgroup: bool) {
     let now = mstime();
     let mut served = 0usize;
     let mut body = scratch(&ctx.out);
-    for k in 0..streams_count {
+    for (k, &wanted) in ids.iter().enumerate() {
         let key = ctx.argv[streams_arg + k].clone();
         let s = match lookup_stream(srv, db, &key, false) {
             Ok(Some(s)) => s,
             _ => continue,
         };
-        let mut gt = ids[k];
+        let mut gt = wanted;
         let mut history = false;
         let serve = if let Some((g, _)) = &group {
             if gt != StreamId::MAX {
@@ -1990,7 +1990,7 @@ pub fn xread_get_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     }
     let p = streams_pos?;
     let n = argv.len() - p - 1;
-    if n == 0 || n % 2 != 0 {
+    if n == 0 || !n.is_multiple_of(2) {
         return None;
     }
     Some((p + 1..p + 1 + n / 2).collect())

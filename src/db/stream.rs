@@ -539,7 +539,7 @@ impl Stream {
                     .and_then(|p| lp.next(p))
                     .and_then(|p| lp_int(lp, p))
                     .unwrap_or(0);
-                (count + deleted) as u64 >= limits.max_entries
+                count.saturating_add(deleted) as u64 >= limits.max_entries
             } else {
                 false
             };
@@ -569,7 +569,7 @@ impl Stream {
                 let lp = self.nodes.get_mut(&k).expect("tail node exists");
                 if let Some(p) = lp.first() {
                     let count = lp_int(lp, p).unwrap_or(0);
-                    lp.replace_int(p, count + 1);
+                    lp.replace_int(p, count.saturating_add(1));
                 }
                 // Same fields as the master entry?
                 let mut same = false;

@@ -756,7 +756,82 @@ mod tests {
         }
         assert_eq!(z.encoding(), "skiplist");
         out.push(Value::ZSet(z));
+        out.push(Value::Stream(Box::new(sample_stream())));
         out
+    }
+
+    /// A stream of several nodes with tombstones, a group with a PEL and
+    /// two consumers.
+    fn sample_stream() -> Stream {
+        use crate::db::stream::NodeLimits;
+        let lim = NodeLimits {
+            max_bytes: 4096,
+            max_entries: 4,
+        };
+        let mut st = Stream::new();
+        for i in 1..=10u64 {
+            let f: &[u8] = if i % 3 == 0 { b"other" } else { b"f" };
+            st.append(
+                &[(f, b"v"), (b"n", &i.to_string().into_bytes())],
+                Some((StreamId::new(i, 0), true)),
+                0,
+                lim,
+            )
+            .unwrap();
+        }
+        st.delete(StreamId::new(2, 0));
+        st.max_deleted_entry_id = StreamId::new(2, 0);
+        let mut cg = ConsumerGroup::new(StreamId::new(5, 0), 4);
+        for (id, c) in [(1u64, &b"alice"[..]), (4, b"bob"), (5, b"alice")] {
+            cg.consumers
+                .entry(c.to_vec())
+                .or_default()
+                .pel
+                .insert(StreamId::new(id, 0));
+            cg.pel.insert(
+                StreamId::new(id, 0),
+                Nack {
+                    delivery_time: 1700000000000 + id as i64,
+                    delivery_count: id,
+                    consumer: c.to_vec(),
+                },
+            );
+        }
+        cg.consumers.insert(b"idle".to_vec(), Consumer::default());
+        st.cgroups.insert(b"grp".to_vec(), cg);
+        st
+    }
+
+    #[test]
+    fn corrupt_streams_never_panic() {
+        let p = dump_payload(&Value::Stream(Box::new(sample_stream())), false);
+        let body = &p[..p.len() - 10];
+        for i in 0..body.len() {
+            for b in [0u8, 1, 2, 3, 0x40, 0x7f, 0x80, 0xfe, 0xff] {
+                let mut c = body.to_vec();
+                c[i] = b;
+                if let Ok(Value::Stream(mut s)) = load_dump_body(&c, &Limits::default()) {
+                    // Whatever loads must be usable.
+                    s.range(StreamId::MIN, StreamId::MAX, true, |_, _| true);
+                    let _ = s.rax_nodes();
+                    s.delete(StreamId::new(5, 0));
+                    let _ = s.append(
+                        &[(b"f", b"v")],
+                        None,
+                        1 << 50,
+                        crate::db::stream::NodeLimits {
+                            max_bytes: 4096,
+                            max_entries: 4,
+                        },
+                    );
+                    s.trim(&crate::db::stream::TrimArgs {
+                        strategy: crate::db::stream::TrimStrategy::MaxLen(2),
+                        approx: false,
+                        limit: 0,
+                    });
+                }
+            }
+        }
     }
 
     #[test]
