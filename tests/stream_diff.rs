@@ -41,15 +41,27 @@ fn mask(b: &[u8]) -> String {
     out
 }
 
+/// A fresh directory for one server's files (DEBUG RELOAD writes an RDB).
+fn tmpdir(name: &str) -> String {
+    let d = std::env::temp_dir().join(format!(
+        "ferrodis-stream-diff-{}-{}",
+        name,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.display().to_string()
+}
+
 impl Pair {
-    fn new(extra: &[&str]) -> Option<Pair> {
-        let Some(r) = start_redis(extra) else {
+    /// Both servers, each in its own directory named after `name`.
+    fn new(name: &str) -> Option<Pair> {
+        let (dr, d_o) = (tmpdir(&format!("{name}-r")), tmpdir(&format!("{name}-o")));
+        let Some(r) = start_redis(&["--dir", &dr]) else {
             eprintln!("skipping: redis-server not installed");
             return None;
         };
-        let mut args = vec!["--enable-debug-command", "yes"];
-        args.extend_from_slice(extra);
-        let o = start_ferrodis(&args);
+        let o = start_ferrodis(&["--enable-debug-command", "yes", "--dir", &d_o]);
         let mut p = Pair {
             redis: Conn::connect(r.port),
             ours: Conn::connect(o.port),
@@ -111,7 +123,9 @@ impl Pair {
 /// Exact replies: explicit IDs only, no clock in the output.
 #[test]
 fn fixed_script() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new("fixed") else {
+        return;
+    };
     let script = [
         // XADD: IDs, options, errors, types.
         "DEL s s2 str nokey",
@@ -358,7 +372,9 @@ fn fixed_script() {
 /// Time-dependent replies, compared with digits masked.
 #[test]
 fn masked_script() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new("masked") else {
+        return;
+    };
     for line in [
         "XADD m * a 1",
         "XADD m * a 2",
@@ -383,7 +399,9 @@ fn masked_script() {
 /// timed out; replies compared exactly.
 #[test]
 fn blocking_reads() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new("blocking") else {
+        return;
+    };
     let mut rd = Conn::connect(p._servers.0.port);
     let mut od = Conn::connect(p._servers.1.port);
     let mut both_blocked = |p: &mut Pair, cmd: &str, trigger: &str| {
@@ -443,7 +461,9 @@ fn blocking_reads() {
 /// included), and each server restores the other's.
 #[test]
 fn dump_restore_both_ways() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new("dump") else {
+        return;
+    };
     p.same("CONFIG SET stream-node-max-entries 7");
     for i in 1..=60 {
         let f = if i % 5 == 0 { "other" } else { "field" };
@@ -489,7 +509,9 @@ fn dump_restore_both_ways() {
 /// node limits, compared exactly (XINFO STREAM and DUMP included).
 #[test]
 fn randomized() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new("random") else {
+        return;
+    };
     let mut rng = Rng::new(0x5eed_57ea);
     let keys = ["r1", "r2", "r3"];
     let mut next_ms: Vec<u64> = vec![1, 1, 1];
@@ -609,14 +631,7 @@ fn randomized() {
 /// `~`, and XCLAIM / XGROUP SETID for group reads (digits masked).
 #[test]
 fn propagation_matches_redis() {
-    let dir = |n: &str| {
-        let d =
-            std::env::temp_dir().join(format!("ferrodis-stream-diff-{}-{}", n, std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d.display().to_string()
-    };
-    let (dr, d_o) = (dir("r"), dir("o"));
+    let (dr, d_o) = (tmpdir("aof-r"), tmpdir("aof-o"));
     let Some(r) = start_redis(&["--dir", &dr, "--appendonly", "yes"]) else {
         return;
     };
