@@ -732,8 +732,9 @@ impl Stream {
             return 0;
         }
         let mut deleted: u64 = 0;
-        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
-        for k in keys {
+        // Always the head node: each round either removes it whole or
+        // marks entries inside it and stops.
+        while let Some((&k, _)) = self.nodes.first_key_value() {
             if let TrimStrategy::MaxLen(maxlen) = args.strategy {
                 if self.length <= maxlen {
                     break;
