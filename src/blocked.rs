@@ -22,6 +22,18 @@
 //! routine, keeps one code path for replies, propagation (the served command
 //! rewrites itself, e.g. BLPOP to LPOP) and keyspace events.
 //!
+//! # Stream waiters
+//! XREAD and XREADGROUP are the exception: a client blocked on streams
+//! waits for entries after a given ID (or after its group's last delivered
+//! ID), not for "the key is non-empty", so every waiter is judged on its
+//! own ([`StreamWait`], Redis's `serveClientsBlockedOnStreamKey`): served
+//! when the stream's last ID is past what it waits for, by running a
+//! one-key non-blocking XREAD / XREADGROUP for it (so the reply has only
+//! that key, as in Redis); failed with `-NOGROUP` when its group was
+//! destroyed or `-UNBLOCKED` when the stream key is gone (XREADGROUP only,
+//! including FLUSHALL and SWAPDB: [`scan_database_for_deleted_streams`]);
+//! otherwise left waiting without holding up the others.
+//!
 //! # Timeouts
 //! Deadlines are absolute milliseconds; `before_sleep` checks them on every
 //! loop turn and the poll timeout never sleeps past the nearest one, so

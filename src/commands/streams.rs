@@ -686,7 +686,7 @@ fn deliver_to_group(
         };
         if id > cg.last_id {
             if cg.entries_read != INVALID_ENTRIES_READ && !has_tomb {
-                cg.entries_read += 1;
+                cg.entries_read = cg.entries_read.wrapping_add(1);
             } else if entries_added > 0 {
                 cg.entries_read = est;
             }
@@ -777,7 +777,7 @@ fn deliver_history(
         for id in found {
             if let Some(n) = cg.pel.get_mut(&id) {
                 n.delivery_time = now;
-                n.delivery_count += 1;
+                n.delivery_count = n.delivery_count.wrapping_add(1);
             }
         }
     }
@@ -1414,7 +1414,7 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
         let Some(n) = cg.pel.get(&id) else {
             continue;
         };
-        if minidle != 0 && now - n.delivery_time < minidle {
+        if minidle != 0 && now.saturating_sub(n.delivery_time) < minidle {
             continue;
         }
         count -= 1;
@@ -1425,7 +1425,7 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
         out.array_len(4);
         out.bulk(&id.to_bytes());
         out.bulk(&n.consumer);
-        out.int((now - n.delivery_time).max(0));
+        out.int(now.saturating_sub(n.delivery_time).max(0));
         out.int(n.delivery_count as i64);
     }
 }
@@ -1482,7 +1482,7 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             let Some(v) = parse_ll(ctx, j, Some("Invalid IDLE option argument for XCLAIM")) else {
                 return;
             };
-            deliverytime = now - v;
+            deliverytime = now.saturating_sub(v);
         } else if arg_eq(opt, "time") && moreargs > 0 {
             j += 1;
             let Some(v) = parse_ll(ctx, j, Some("Invalid TIME option argument for XCLAIM")) else {
@@ -1560,7 +1560,10 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             let Some(nack) = cg.pel.get(&id) else {
                 continue;
             };
-            if !nack.consumer.is_empty() && minidle != 0 && now - nack.delivery_time < minidle {
+            if !nack.consumer.is_empty()
+                && minidle != 0
+                && now.saturating_sub(nack.delivery_time) < minidle
+            {
                 continue;
             }
             if !have_consumer {
@@ -1573,7 +1576,7 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
                 if retrycount >= 0 {
                     nack.delivery_count = retrycount as u64;
                 } else if !justid {
-                    nack.delivery_count += 1;
+                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
                 }
             }
             let nack = cg.pel.get(&id).cloned();
@@ -1705,7 +1708,7 @@ pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
                 count -= 1;
             } else {
                 let delivered = cg.pel.get(&id).map(|n| n.delivery_time).unwrap_or(now);
-                if minidle == 0 || now - delivered >= minidle {
+                if minidle == 0 || now.saturating_sub(delivered) >= minidle {
                     if !have_consumer {
                         touch_consumer(cg, &cname, now, &mut fx);
                         have_consumer = true;
@@ -1714,7 +1717,7 @@ pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
                     if let Some(nack) = cg.pel.get_mut(&id) {
                         nack.delivery_time = now;
                         if !justid {
-                            nack.delivery_count += 1;
+                            nack.delivery_count = nack.delivery_count.wrapping_add(1);
                         }
                     }
                     let nack = cg.pel.get(&id).cloned();
@@ -1816,7 +1819,7 @@ pub fn xinfo_command(srv: &mut Server, ctx: &mut Ctx) {
             out.bulk(b"pending");
             out.int(c.pel.len() as i64);
             out.bulk(b"idle");
-            out.int((now - c.seen_time).max(0));
+            out.int(now.saturating_sub(c.seen_time).max(0));
         }
     } else if opt == b"groups" && argc == 3 {
         let out = &mut ctx.out;
