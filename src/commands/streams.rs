@@ -414,7 +414,7 @@ fn rewrite_trim_args(argv: &mut [Vec<u8>], s: &Stream, a: &AddTrimArgs) {
     };
 }
 
-/// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
+/// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]`
 pub fn xadd_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(a) = parse_add_trim(srv, ctx, true) else {
         return;
@@ -502,7 +502,7 @@ pub fn xadd_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
+/// `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]`
 pub fn xtrim_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(a) = parse_add_trim(srv, ctx, false) else {
         return;
@@ -580,12 +580,12 @@ fn xrange_generic(srv: &mut Server, ctx: &mut Ctx, rev: bool) {
     }
 }
 
-/// XRANGE key start end [COUNT count]
+/// `XRANGE key start end [COUNT count]`
 pub fn xrange_command(srv: &mut Server, ctx: &mut Ctx) {
     xrange_generic(srv, ctx, false);
 }
 
-/// XREVRANGE key end start [COUNT count]
+/// `XREVRANGE key end start [COUNT count]`
 pub fn xrevrange_command(srv: &mut Server, ctx: &mut Ctx) {
     xrange_generic(srv, ctx, true);
 }
@@ -600,7 +600,7 @@ pub fn xlen_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// XDEL key id [id ...]
+/// `XDEL key id [id ...]`
 pub fn xdel_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
     let key = ctx.argv[1].clone();
@@ -783,12 +783,12 @@ fn deliver_history(
     }
 }
 
-/// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
+/// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]`
 pub fn xread_command(srv: &mut Server, ctx: &mut Ctx) {
     xread_generic(srv, ctx, false);
 }
 
-/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+/// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]`
 pub fn xreadgroup_command(srv: &mut Server, ctx: &mut Ctx) {
     xread_generic(srv, ctx, true);
 }
@@ -1199,7 +1199,7 @@ pub fn xgroup_command(srv: &mut Server, ctx: &mut Ctx) {
 // XSETID / XACK / XPENDING
 // ---------------------------------------------------------------------------
 
-/// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
+/// `XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]`
 pub fn xsetid_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(id) = parse_id(ctx, 2, 0, true) else {
         return;
@@ -1261,7 +1261,7 @@ pub fn xsetid_command(srv: &mut Server, ctx: &mut Ctx) {
     srv.notify(ctx, NOTIFY_STREAM, "xsetid", &key, db);
 }
 
-/// XACK key group id [id ...]
+/// `XACK key group id [id ...]`
 pub fn xack_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
     let key = ctx.argv[1].clone();
@@ -1292,7 +1292,7 @@ pub fn xack_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.int(acked);
 }
 
-/// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
+/// `XPENDING key group [[IDLE min-idle-time] start end count [consumer]]`
 pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
     let argc = ctx.argc();
     let justinfo = argc == 3;
@@ -1434,7 +1434,7 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
 // XCLAIM / XAUTOCLAIM
 // ---------------------------------------------------------------------------
 
-/// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]
+/// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]`
 pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
     let key = ctx.argv[1].clone();
@@ -1610,7 +1610,7 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
     fx.apply(srv, ctx, db, &key);
 }
 
-/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
+/// `XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]`
 pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
     let Some(minidle) = parse_ll(
         ctx,
@@ -1861,7 +1861,7 @@ fn reply_lag(out: &mut ReplyBuf, s: &Stream, cg: &ConsumerGroup) {
     }
 }
 
-/// XINFO STREAM key [FULL [COUNT count]] (`xinfoReplyWithStreamInfo`).
+/// `XINFO STREAM key [FULL [COUNT count]]` (`xinfoReplyWithStreamInfo`).
 fn xinfo_stream(ctx: &mut Ctx, s: &Stream) {
     let optc = ctx.argc() - 3;
     let mut full = true;
