@@ -166,6 +166,8 @@ fn fixed_script() {
         "XADD s MAXLEN ~ 10 LIMIT 10 3-5 a 1",
         "XADD s 18446744073709551615-18446744073709551615 a 1",
         "XADD s 5-0 a 1",
+        "XADD ov 1-18446744073709551615 a b",
+        "XADD ov 1-* c d",
         "XLEN s",
         "XSETID s 5-0",
         "SET str v",

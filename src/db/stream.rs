@@ -497,7 +497,10 @@ impl Stream {
             Some((id, false)) => {
                 if self.last_id.ms == id.ms {
                     if self.last_id.seq == u64::MAX {
-                        return Err(AppendError::IdTooSmall);
+                        // Redis fails here without setting errno, so XADD
+                        // reports the other error ("Elements are too
+                        // large"); we answer the same.
+                        return Err(AppendError::TooLarge);
                     }
                     StreamId::new(id.ms, self.last_id.seq + 1)
                 } else {
