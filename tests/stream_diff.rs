@@ -514,10 +514,18 @@ fn randomized() {
     let Some(mut p) = Pair::new("random") else {
         return;
     };
-    let mut rng = Rng::new(0x5eed_57ea);
+    // STREAM_DIFF_SEED / STREAM_DIFF_ROUNDS explore further by hand.
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let mut rng = Rng::new(env("STREAM_DIFF_SEED", 0x5eed_57ea));
+    let rounds = env("STREAM_DIFF_ROUNDS", 3000);
     let keys = ["r1", "r2", "r3"];
     let mut next_ms: Vec<u64> = vec![1, 1, 1];
-    for round in 0..3000 {
+    for round in 0..rounds {
         if round % 500 == 0 {
             let e = [1, 2, 3, 5, 100][rng.pick(5)];
             let b = [0, 64, 300, 4096][rng.pick(4)];
@@ -551,9 +559,9 @@ fn randomized() {
                     fields.push_str(&format!(" {f} {v}"));
                 }
                 let trim = match rng.below(8) {
-                    0 => format!("MAXLEN ~ {} ", rng.below(20)),
-                    1 => format!("MAXLEN {} ", rng.below(20)),
-                    2 => format!("MINID ~ {} ", ms.saturating_sub(rng.below(10))),
+                    0 => format!("MAXLEN ~ {} ", 50 + rng.below(300)),
+                    1 => format!("MAXLEN {} ", 50 + rng.below(300)),
+                    2 => format!("MINID ~ {} ", ms.saturating_sub(30 + rng.below(100))),
                     _ => String::new(),
                 };
                 format!("XADD {key} {trim}{id}{fields}")
@@ -566,11 +574,11 @@ fn randomized() {
                 rng.below(4)
             ),
             8 => match rng.below(3) {
-                0 => format!("XTRIM {key} MAXLEN ~ {}", rng.below(30)),
-                1 => format!("XTRIM {key} MAXLEN {} ", rng.below(30))
+                0 => format!("XTRIM {key} MAXLEN ~ {}", 20 + rng.below(300)),
+                1 => format!("XTRIM {key} MAXLEN {} ", 20 + rng.below(300))
                     .trim()
                     .to_string(),
-                _ => format!("XTRIM {key} MINID {}", rng.below(ms + 1)),
+                _ => format!("XTRIM {key} MINID {}", ms.saturating_sub(rng.below(200))),
             },
             9 => format!(
                 "XRANGE {key} {} + COUNT {}",
