@@ -802,6 +802,59 @@ mod tests {
         st
     }
 
+    /// Redis 7.2's RDB_TYPE_STREAM_LISTPACKS_3 is type 19 plus an active
+    /// time after each consumer's seen time: it loads, the extra field
+    /// dropped.
+    #[test]
+    fn stream_listpacks_3_loads() {
+        let st = sample_stream();
+        let mut w = Writer::new(false);
+        w.len(st.nodes.len() as u64);
+        for (k, lp) in &st.nodes {
+            w.raw_string(&k.to_key());
+            w.raw_string(lp.bytes());
+        }
+        for v in [
+            st.length,
+            st.last_id.ms,
+            st.last_id.seq,
+            st.first_id.ms,
+            st.first_id.seq,
+            st.max_deleted_entry_id.ms,
+            st.max_deleted_entry_id.seq,
+            st.entries_added,
+            st.cgroups.len() as u64,
+        ] {
+            w.len(v);
+        }
+        for (name, cg) in &st.cgroups {
+            w.raw_string(name);
+            w.len(cg.last_id.ms);
+            w.len(cg.last_id.seq);
+            w.len(cg.entries_read as u64);
+            w.len(cg.pel.len() as u64);
+            for (id, n) in &cg.pel {
+                w.buf.extend_from_slice(&id.to_key());
+                w.millis(n.delivery_time);
+                w.len(n.delivery_count);
+            }
+            w.len(cg.consumers.len() as u64);
+            for (cname, c) in &cg.consumers {
+                w.raw_string(cname);
+                w.millis(c.seen_time);
+                w.millis(c.seen_time + 5); // active-time
+                w.len(c.pel.len() as u64);
+                for id in &c.pel {
+                    w.buf.extend_from_slice(&id.to_key());
+                }
+            }
+        }
+        let v = Reader::new(&w.buf)
+            .object(TYPE_STREAM_LISTPACKS_3, &Limits::default())
+            .unwrap();
+        assert_eq!(v, Value::Stream(Box::new(st)));
+    }
+
     #[test]
     fn corrupt_streams_never_panic() {
         let p = dump_payload(&Value::Stream(Box::new(sample_stream())), false);
