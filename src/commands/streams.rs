@@ -1547,23 +1547,24 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
                 }
                 continue;
             }
-            if force && !cg.pel.contains_key(&id) {
+            // FORCE creates the missing PEL entry, owned by the claiming
+            // consumer from the start (Redis creates it ownerless and
+            // skips the idle check for it, which is the same thing).
+            let forced = force && !cg.pel.contains_key(&id);
+            if forced {
                 cg.pel.insert(
                     id,
                     Nack {
                         delivery_time: now,
                         delivery_count: 1,
-                        consumer: Vec::new(),
+                        consumer: cname.clone(),
                     },
                 );
             }
             let Some(nack) = cg.pel.get(&id) else {
                 continue;
             };
-            if !nack.consumer.is_empty()
-                && minidle != 0
-                && now.saturating_sub(nack.delivery_time) < minidle
-            {
+            if !forced && minidle != 0 && now.saturating_sub(nack.delivery_time) < minidle {
                 continue;
             }
             if !have_consumer {

@@ -360,6 +360,8 @@ impl<'a> Reader<'a> {
                     return corrupt("Duplicated global PEL entry loading stream consumer group");
                 }
             }
+            // PEL entries given an owner so far: each must get exactly one.
+            let mut owned = HashSet::new();
             let consumers = self.count(1)?;
             for _ in 0..consumers {
                 let cname = self.string()?;
@@ -375,7 +377,7 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     let id = self.raw_stream_id()?;
                     match cg.pel.get_mut(&id) {
-                        Some(nack) if nack.consumer.is_empty() => nack.consumer = cname.clone(),
+                        Some(nack) if owned.insert(id) => nack.consumer = cname.clone(),
                         _ => {
                             return corrupt(
                                 "Consumer PEL entry not in the group PEL, or owned twice",
