@@ -1999,3 +1999,46 @@ pub fn xread_get_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     }
     Some((p + 1..p + 1 + n / 2).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split(' ').map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn xread_keys_follow_streams() {
+        assert_eq!(
+            xread_get_keys(&argv("XREAD COUNT 2 BLOCK 0 STREAMS a b 0 0")),
+            Some(vec![6, 7])
+        );
+        // "streams" as a group or consumer name is skipped over.
+        assert_eq!(
+            xread_get_keys(&argv("XREADGROUP GROUP streams c NOACK STREAMS k >")),
+            Some(vec![6])
+        );
+        assert_eq!(xread_get_keys(&argv("XREAD STREAMS a b 0")), None);
+        assert_eq!(xread_get_keys(&argv("XREAD STREAMS")), None);
+        assert_eq!(xread_get_keys(&argv("XREAD FOO STREAMS a 0")), None);
+    }
+
+    #[test]
+    fn xclaim_propagation_is_idempotent_form() {
+        let n = Nack {
+            delivery_time: 17,
+            delivery_count: 3,
+            consumer: b"bob".to_vec(),
+        };
+        let v = xclaim_prop(b"k", b"g", b"1-2", &n, StreamId::new(5, 6));
+        let s: Vec<String> = v
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into())
+            .collect();
+        assert_eq!(
+            s.join(" "),
+            "XCLAIM k g bob 0 1-2 TIME 17 RETRYCOUNT 3 FORCE JUSTID LASTID 5-6"
+        );
+    }
+}
