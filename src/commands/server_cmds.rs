@@ -586,9 +586,10 @@ fn serialized_len(v: &Value) -> usize {
                     .sum::<usize>()
         }
         // RDB_TYPE_STREAM_LISTPACKS_2 has many parts: measure the real
-        // serialization, uncompressed.
+        // serialization, LZF included as Redis's `rdbSavedObjectLen` does
+        // (with the default `rdbcompression yes`).
         Value::Stream(_) => {
-            let mut w = crate::rdb::encode::Writer::new(false);
+            let mut w = crate::rdb::encode::Writer::new(true);
             w.object(v);
             w.buf.len()
         }
