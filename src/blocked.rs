@@ -393,6 +393,11 @@ pub fn serve_ready_keys(srv: &mut Server) {
                     Some(st) => st.wants_type,
                     None => continue,
                 };
+                // Looked up for writing, as Redis's lookupKeyWrite: a key
+                // whose TTL passed is deleted here, and its DEL propagated.
+                if srv.dbs[db].expire_if_needed(&key, crate::server::now_ms()) {
+                    srv.drain_lazy_expired();
+                }
                 let has = srv.dbs[db]
                     .peek(&key)
                     .is_some_and(|o| o.value.type_name() == wants)
@@ -424,7 +429,12 @@ pub fn serve_ready_keys(srv: &mut Server) {
 
 /// Reply to a client whose wait ended without data: the null the command
 /// answers on timeout (Redis's `replyToBlockedClientTimedOut`).
-fn reply_timeout(srv: &mut Server, cid: usize) {
+fn reply_timeout(srv: &mut Server, cid: usize, wants_type: &str) {
+    // WAIT answers with the replicas that acknowledged so far.
+    if wants_type == crate::replication::WAIT_TYPE {
+        crate::replication::wait_timeout_reply(srv, cid);
+        return;
+    }
     if let Some(c) = srv.clients.get_mut(cid) {
         c.reply.resp = c.resp;
         c.reply.null_array();
@@ -451,8 +461,9 @@ pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
         })
         .collect();
     for cid in expired {
-        unblock(srv, cid);
-        reply_timeout(srv, cid);
+        if let Some(st) = unblock(srv, cid) {
+            reply_timeout(srv, cid, st.wants_type);
+        }
     }
 }
 
@@ -500,7 +511,7 @@ pub fn client_unblock_command(srv: &mut Server, ctx: &mut Ctx) {
     let target = srv.client_by_id.get(&(id as u64)).copied();
     match target {
         Some(t) if srv.clients.get(t).is_some_and(|c| c.blocked.is_some()) => {
-            unblock(srv, t);
+            let wants = unblock(srv, t).map_or("", |st| st.wants_type);
             if error {
                 let c = &mut srv.clients[t];
                 c.reply.resp = c.resp;
@@ -508,7 +519,7 @@ pub fn client_unblock_command(srv: &mut Server, ctx: &mut Ctx) {
                     .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
                 srv.mark_pending_write(t);
             } else {
-                reply_timeout(srv, t);
+                reply_timeout(srv, t, wants);
             }
             ctx.out.int(1);
         }

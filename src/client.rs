@@ -38,6 +38,10 @@ pub struct ClientFlags {
     /// The connection-less client scripts run their commands with
     /// (CLIENT_SCRIPT); hidden from CLIENT LIST and client counts.
     pub script: bool,
+    /// A replica attached with SYNC/PSYNC (CLIENT_SLAVE).
+    pub replica: bool,
+    /// Our connection to our master (CLIENT_MASTER).
+    pub master: bool,
 }
 
 pub struct Client {
@@ -87,6 +91,11 @@ pub struct Client {
     pub blocked: Option<crate::blocked::BlockedState>,
     /// The last command name sent and its table id (lookup cache).
     pub last_lookup: Option<(Vec<u8>, crate::commands::table::CmdId)>,
+    /// Replication offset right after this client's last propagated write
+    /// (what WAIT waits for).
+    pub woff: i64,
+    /// Replica state (REPLCONF options, acks), for replicas.
+    pub repl: Option<Box<crate::replication::ReplicaInfo>>,
 }
 
 /// CLIENT REPLY ON|OFF|SKIP.
@@ -155,6 +164,8 @@ impl Client {
             tracking: Default::default(),
             blocked: None,
             last_lookup: None,
+            woff: 0,
+            repl: None,
         }
     }
 
@@ -163,9 +174,29 @@ impl Client {
         !self.sub_channels.is_empty() || !self.sub_patterns.is_empty() || !self.sub_shard.is_empty()
     }
 
+    /// The client's type for CLIENT LIST/KILL TYPE and output buffer
+    /// limits (Redis's `getClientType`).
+    pub fn type_name(&self) -> &'static str {
+        if self.flags.master {
+            "master"
+        } else if self.flags.replica {
+            "replica"
+        } else if self.is_subscribed() {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// Flags letters as CLIENT LIST shows them.
     pub fn flags_string(&self) -> String {
         let mut s = String::new();
+        if self.flags.replica {
+            s.push('S');
+        }
+        if self.flags.master {
+            s.push('M');
+        }
         if self.is_subscribed() {
             s.push('P');
         }

@@ -147,7 +147,7 @@ impl EventLoop {
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                         self.read_from_client(srv, tok.0);
                     }
-                    if ev.is_writable() {
+                    if ev.is_writable() && !crate::replication::master_writable(srv, tok.0) {
                         srv.mark_pending_write(tok.0);
                     }
                 }
@@ -230,8 +230,11 @@ impl EventLoop {
                     srv.stats.net_input_bytes += n as u64;
                     srv.stats.io_reads_processed += 1;
                     let c = &mut srv.clients[cid];
+                    let is_master = c.flags.master;
                     let limit = srv.config.client_query_buffer_limit as usize;
-                    if c.qb.len() > limit {
+                    if is_master {
+                        crate::replication::master_read(srv, n);
+                    } else if c.qb.len() > limit {
                         log::warn!(
                             "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial bytes: {:?})",
                             c.id,
@@ -274,10 +277,11 @@ impl EventLoop {
             let force = std::mem::take(&mut srv.pending_unpause);
             srv.check_unpause(force);
         }
-        if srv.active_expire_enabled {
+        if srv.active_expire_enabled && !srv.repl.is_replica() {
             active_expire_cycle(srv, CycleType::Fast);
         }
         crate::blocked::handle_timeouts(srv, now_ms());
+        crate::replication::before_sleep(srv);
         srv.serve_blocked();
         crate::tracking::broadcast_invalidations(srv);
         // The AOF is written (and with `appendfsync always` fsynced) before
@@ -378,6 +382,7 @@ impl EventLoop {
                 crate::tracking::disable(srv, cid);
                 crate::blocked::unblock(srv, cid);
                 srv.blocking.unblocked.retain(|&x| x != cid);
+                crate::replication::client_freed(srv, cid);
                 let mut c = srv.clients.remove(cid);
                 srv.client_by_id.remove(&c.id);
                 if let Some(mut s) = c.sock.take() {
@@ -531,6 +536,7 @@ pub fn serve_while_blocked(srv: &mut Server) {
         .filter(|(cid, c)| {
             c.sock.is_some()
                 && Some(*cid) != protected
+                && !c.flags.master
                 && !c.flags.close_asap
                 && !c.flags.close_after_reply
         })

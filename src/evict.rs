@@ -201,6 +201,10 @@ fn time_limit_us(tenacity: u32) -> u64 {
 /// Evict keys until memory is under `maxmemory` (Redis's
 /// `performEvictions`).
 pub fn perform_evictions(srv: &mut Server) -> EvictResult {
+    // A replica leaves eviction to its master (replica-ignore-maxmemory).
+    if srv.repl.is_replica() && srv.config.replica_ignore_maxmemory {
+        return EvictResult::Ok;
+    }
     if bytes_to_free(srv) == 0 {
         return EvictResult::Ok;
     }

@@ -34,6 +34,7 @@
 //! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
+//! | [`replication`] | the replication stream and backlog, SYNC/PSYNC, REPLICAOF and the master link, WAIT, ROLE | `replication.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
 //! | [`multi`] | MULTI/EXEC/WATCH | `multi.c` |
@@ -68,6 +69,7 @@ pub mod latency;
 pub mod multi;
 pub mod pubsub;
 pub mod rdb;
+pub mod replication;
 pub mod resp;
 pub mod scripting;
 pub mod server;

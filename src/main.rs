@@ -282,6 +282,10 @@ fn main() {
     }
     srv.startup_memory = ferrodis::alloc::used_memory();
     log::info!("Ready to accept connections");
+    // `replicaof host port` in the configuration: start replicating.
+    if let Some((host, port)) = srv.config.replicaof.clone() {
+        ferrodis::replication::set_master(&mut srv, host, port);
+    }
     let code = el.run(&mut srv);
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);

@@ -273,7 +273,10 @@ pub fn exec_command(srv: &mut Server, ctx: &mut Ctx) {
         for (db, argv) in &queued {
             srv.propagate(*db, argv);
         }
-        srv.propagate(first_db, &[b"EXEC".to_vec()]);
+        // EXEC goes with the last command's database, so that no SELECT
+        // comes between it and that command.
+        let last_db = queued[queued.len() - 1].0;
+        srv.propagate(last_db, &[b"EXEC".to_vec()]);
     }
     srv.clients[cid].flags.dirty_cas = false;
 }

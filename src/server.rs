@@ -20,7 +20,8 @@
 //! become absolute `PEXPIREAT`/`PXAT`, INCRBYFLOAT becomes `SET ... KEEPTTL`.
 //! Keys removed by lazy or active expiry propagate as `DEL`. The AOF is fed
 //! directly (`aof.rs`, like Redis's `propagateNow` calling
-//! `feedAppendOnlyFile`); other consumers (replication) subscribe by
+//! `feedAppendOnlyFile`), then the replicas and the backlog
+//! (`replication.rs`, `replicationFeedSlaves`); tests can listen by
 //! implementing [`PropagationSink`]. Nothing propagates while the dataset
 //! is being loaded (`Server::loading`).
 
@@ -302,6 +303,11 @@ pub struct Server {
     /// The dataset is being loaded (AOF replay): commands run without
     /// propagation, MONITOR, statistics or expiry (Redis's `loading`).
     pub loading: bool,
+    /// Replication: the stream, the backlog, replicas, our master link
+    /// (see replication.rs).
+    pub repl: crate::replication::ReplState,
+    /// MIGRATE's cached connections (see commands/migrate.rs).
+    pub migrate: crate::commands::migrate::MigrateCache,
 }
 
 /// An active CLIENT PAUSE.
@@ -377,6 +383,8 @@ impl Server {
             scripting: crate::scripting::Scripting::new(),
             aof: Default::default(),
             loading: false,
+            repl: crate::replication::ReplState::new(),
+            migrate: Default::default(),
         }
     }
 
@@ -447,6 +455,13 @@ impl Server {
     /// (Redis's `processInputBuffer`).
     pub fn process_input(&mut self, cid: usize) {
         self.clock_us = now_us();
+        // Our master's connection: handshake replies and the RDB payload
+        // are not commands.
+        let is_master = self.clients.get(cid).is_some_and(|c| c.flags.master);
+        if is_master && crate::replication::master_input(self, cid) {
+            self.mark_pending_write(cid);
+            return;
+        }
         // A command held back by CLIENT PAUSE runs first, in order.
         if let Some(argv) = self.clients.get_mut(cid).and_then(|c| c.held.take()) {
             if self.must_hold(cid, &argv) {
@@ -480,16 +495,26 @@ impl Server {
                         self.clients[cid].held = Some(argv);
                         break;
                     }
-                    self.process_command(cid, argv);
+                    if is_master {
+                        // Applied commands of the stream are proxied to our
+                        // own replicas as received.
+                        let mut raw = Vec::new();
+                        crate::aof::cat_command(&mut raw, &argv);
+                        self.process_command(cid, argv);
+                        crate::replication::master_command_processed(self, cid, &raw);
+                    } else {
+                        self.process_command(cid, argv);
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
                     let c = &mut self.clients[cid];
                     log::debug!(
-                        "Protocol error ({}) from client: id={} addr={}",
+                        "Protocol error ({}) from client: id={} addr={} qbuf={:?}",
                         e.log_reason,
                         c.id,
-                        c.addr
+                        c.addr,
+                        String::from_utf8_lossy(&c.qb.pending()[..c.qb.len().min(120)])
                     );
                     c.reply.error(&format!("ERR {}", e.reply));
                     c.flags.close_after_reply = true;
@@ -529,7 +554,9 @@ impl Server {
         if c.flags.close_asap || c.sock.is_none() {
             return;
         }
-        let class = if c.is_subscribed() {
+        let class = if c.flags.replica {
+            crate::config::ClientClass::Replica
+        } else if c.is_subscribed() {
             crate::config::ClientClass::Pubsub
         } else {
             crate::config::ClientClass::Normal
@@ -802,7 +829,10 @@ impl Server {
     /// (`!checkGoodReplicasStatus`): no replica can connect yet, so any
     /// non-zero setting with a non-zero max lag does.
     pub fn lacks_good_replicas(&self) -> bool {
-        self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0
+        !self.repl.is_replica()
+            && self.config.min_replicas_to_write > 0
+            && self.config.min_replicas_max_lag > 0
+            && (self.repl.good_replicas as u32) < self.config.min_replicas_to_write
     }
 
     /// Redis's `processCommand`: checks that do not depend on the command's
@@ -863,6 +893,7 @@ impl Server {
         // make room first once eviction policies are implemented). EXEC is
         // judged by the commands it queued.
         if self.config.maxmemory > 0
+            && !(self.repl.is_replica() && self.config.replica_ignore_maxmemory)
             && crate::alloc::used_memory() as u64 > self.config.maxmemory
             && crate::evict::perform_evictions(self) == crate::evict::EvictResult::Fail
         {
@@ -890,7 +921,8 @@ impl Server {
         // if it queued one, a script unless it declared `no-writes`.
         // The AOF cannot be written: refuse writes (and PING, as Redis
         // does) until it can (writeCommandsDeniedByDiskError).
-        if let Some(msg) = self.aof.write_denied_error() {
+        let obey = self.clients[cid].flags.master;
+        if let Some(msg) = self.aof.write_denied_error().filter(|_| !obey) {
             if def.name == "ping" || self.is_write_request(cid, id, &argv) {
                 self.reject(cid, Some(id), &msg, &argv);
                 return;
@@ -901,6 +933,20 @@ impl Server {
                 cid,
                 Some(id),
                 "NOREPLICAS Not enough good replicas to write.",
+                &argv,
+            );
+            return;
+        }
+        // A read-only replica takes writes from its master only.
+        if self.repl.is_replica()
+            && self.config.replica_read_only
+            && !obey
+            && self.is_write_request(cid, id, &argv)
+        {
+            self.reject(
+                cid,
+                Some(id),
+                "READONLY You can't write against a read only replica.",
                 &argv,
             );
             return;
@@ -916,6 +962,29 @@ impl Server {
                     self.commands.entries[id].fullname
                 );
                 self.reject(cid, Some(id), &msg, &argv);
+                return;
+            }
+        }
+        // A replica whose master link is down serves only commands flagged
+        // `stale` when replica-serve-stale-data is off. EXEC is judged by
+        // what it queued.
+        if !self.config.replica_serve_stale_data && self.repl.link_down() {
+            let deny = if def.name == "exec" {
+                self.clients[cid].multi.as_ref().is_some_and(|m| {
+                    m.commands
+                        .iter()
+                        .any(|(q, a)| self.command_flags(*q, a) & table::STALE == 0)
+                })
+            } else {
+                def.flags & table::STALE == 0
+            };
+            if deny {
+                self.reject(
+                    cid,
+                    Some(id),
+                    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+                    &argv,
+                );
                 return;
             }
         }
@@ -1001,6 +1070,19 @@ impl Server {
                 None
             }
         };
+        // A replica hides expired keys from its clients and shows them to
+        // its master (see replication.rs).
+        if self.repl.is_replica() {
+            let view = if self.clients[cid].flags.master {
+                crate::db::ReplicaExpiry::Master
+            } else {
+                crate::db::ReplicaExpiry::Hide
+            };
+            for db in self.dbs.iter_mut() {
+                db.replica_expiry = view;
+            }
+        }
+        let repl_off_before = self.repl.master_repl_offset;
         let prev_current = self.tracking.current.replace(tracker);
         self.call_depth += 1;
         let mut ctx = Ctx::new(argv, out, cid, db, id);
@@ -1095,7 +1177,13 @@ impl Server {
         }
 
         if let Some(c) = self.clients.get_mut(cid) {
-            ctx.out.suppress = false;
+            // WAIT waits for the stream up to this client's last write.
+            if self.repl.master_repl_offset != repl_off_before {
+                c.woff = self.repl.master_repl_offset;
+            }
+            // Our master is never answered, not even outside `call()`
+            // (+QUEUED, rejections); see replication.rs.
+            ctx.out.suppress = c.flags.master;
             // The handler may have appended to the client's buffer
             // directly (it was empty); keep order: ctx output first.
             if !c.reply.is_empty() {
@@ -1193,7 +1281,9 @@ impl Server {
     #[inline]
     pub fn propagation_wanted(&self) -> bool {
         !self.loading
-            && (self.aof.state == crate::aof::AofState::On || !self.propagation_sinks.is_empty())
+            && (self.aof.state == crate::aof::AofState::On
+                || self.repl.feeding()
+                || !self.propagation_sinks.is_empty())
     }
 
     /// Send a command to the AOF and every propagation sink (Redis's
@@ -1219,6 +1309,7 @@ impl Server {
             let ts = self.config.aof_timestamp_enabled;
             self.aof.feed(db, argv, ts, self.cmd_time_ms / 1000);
         }
+        crate::replication::feed_replicas(self, db, argv);
         for s in self.propagation_sinks.iter_mut() {
             s.feed(db, argv);
         }
@@ -1293,6 +1384,8 @@ impl Server {
         self.clients_cron(now);
         self.databases_cron(now);
         crate::aof::cron(self);
+        crate::replication::cron(self);
+        self.migrate.close_timed_out(now);
     }
 
     /// Idle timeouts and query buffer shrinking (Redis's `clientsCron`).
@@ -1300,7 +1393,12 @@ impl Server {
         let timeout_ms = self.config.timeout as i64 * 1000;
         let mut idle = Vec::new();
         for (cid, c) in self.clients.iter_mut() {
-            if timeout_ms > 0 && now - c.last_interaction_ms > timeout_ms && c.sock.is_some() {
+            if timeout_ms > 0
+                && now - c.last_interaction_ms > timeout_ms
+                && c.sock.is_some()
+                && !c.flags.replica
+                && !c.flags.master
+            {
                 idle.push(cid);
             }
             if !c.parser.in_progress() {
@@ -1316,7 +1414,8 @@ impl Server {
     /// Active expiry (slow cycle) and dict resizing/rehashing
     /// (Redis's `databasesCron`).
     fn databases_cron(&mut self, _now: i64) {
-        if self.active_expire_enabled {
+        // Only masters expire keys actively; a replica waits for the DELs.
+        if self.active_expire_enabled && !self.repl.is_replica() {
             crate::expire::active_expire_cycle(self, crate::expire::CycleType::Slow);
         }
         for db in self.dbs.iter_mut() {

@@ -297,15 +297,17 @@ pub fn client_info_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.verbatim(line.as_bytes(), "txt");
 }
 
-fn client_type_matches(ty: &[u8]) -> Option<bool> {
+/// A client type name of CLIENT LIST/KILL TYPE, as
+/// [`Client::type_name`](crate::client::Client::type_name) reports it.
+fn client_type_matches(ty: &[u8]) -> Option<&'static str> {
     if arg_eq(ty, "normal") {
-        Some(true)
-    } else if arg_eq(ty, "master")
-        || arg_eq(ty, "replica")
-        || arg_eq(ty, "slave")
-        || arg_eq(ty, "pubsub")
-    {
-        Some(false)
+        Some("normal")
+    } else if arg_eq(ty, "master") {
+        Some("master")
+    } else if arg_eq(ty, "replica") || arg_eq(ty, "slave") {
+        Some("replica")
+    } else if arg_eq(ty, "pubsub") {
+        Some("pubsub")
     } else {
         None
     }
@@ -314,11 +316,11 @@ fn client_type_matches(ty: &[u8]) -> Option<bool> {
 /// CLIENT LIST [TYPE type] [ID id ...]
 pub fn client_list_command(srv: &mut Server, ctx: &mut Ctx) {
     let now = srv.cmd_time_ms;
-    let mut only_normal: Option<bool> = None;
+    let mut only_type: Option<&str> = None;
     let mut ids: Option<Vec<u64>> = None;
     if ctx.argc() == 4 && arg_eq(ctx.arg(2), "type") {
         match client_type_matches(ctx.arg(3)) {
-            Some(b) => only_normal = Some(b),
+            Some(t) => only_type = Some(t),
             None => {
                 ctx.out.error(&format!(
                     "ERR Unknown client type '{}'",
@@ -348,7 +350,7 @@ pub fn client_list_command(srv: &mut Server, ctx: &mut Ctx) {
         if c.flags.script {
             continue;
         }
-        if only_normal == Some(false) {
+        if only_type.is_some_and(|t| t != c.type_name()) {
             continue;
         }
         if let Some(ids) = &ids {
@@ -368,7 +370,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
     let mut id: Option<u64> = None;
     let mut addr: Option<String> = None;
     let mut laddr: Option<String> = None;
-    let mut ty: Option<bool> = None;
+    let mut ty: Option<&str> = None;
     let mut user: Option<Vec<u8>> = None;
     let mut skipme = true;
     let old_style = ctx.argc() == 3;
@@ -390,7 +392,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
                 }
             } else if arg_eq(&opt, "type") {
                 match client_type_matches(&val) {
-                    Some(b) => ty = Some(b),
+                    Some(t) => ty = Some(t),
                     None => {
                         ctx.out.error(&format!(
                             "ERR Unknown client type '{}'",
@@ -451,7 +453,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
                 continue;
             }
         }
-        if ty == Some(false) {
+        if ty.is_some_and(|t| t != c.type_name()) {
             continue;
         }
         if let Some(u) = &user {

@@ -16,6 +16,7 @@ pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod migrate;
 pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
@@ -112,6 +113,11 @@ const K1: KeyPos = KeyPos {
 const K12: KeyPos = KeyPos {
     first: 1,
     last: 2,
+    step: 1,
+};
+const K3: KeyPos = KeyPos {
+    first: 3,
+    last: 3,
     step: 1,
 };
 const KALL: KeyPos = KeyPos {
@@ -510,6 +516,7 @@ pub static TABLE: &[CommandDef] = &[
     cmd("renamenx", 3, WRITE | FAST, ACL_KEYSPACE, K12, "generic", "1.0.0", "Rename a key, only if the new key does not exist", O1, k::renamenx_command),
     cmd("move", 3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Move a key to another database", O1, k::move_command),
     cmd("dump", 2, READONLY, ACL_KEYSPACE, K1, "generic", "2.6.0", "Return a serialized version of the value stored at the specified key.", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", dump::dump_command),
+    cmd("migrate", -6, WRITE, ACL_KEYSPACE | ACL_DANGEROUS, K3, "generic", "2.6.0", "Atomically transfer a key from a Redis instance to another one.", "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", migrate::migrate_command),
     cmd("restore", -4, WRITE | DENYOOM, ACL_KEYSPACE | ACL_DANGEROUS, K1, "generic", "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", dump::restore_command),
     cmd("copy", -3, WRITE | DENYOOM, ACL_KEYSPACE, K12, "generic", "6.2.0", "Copy a key", "O(N) worst case for collections", k::copy_command),
     cmd("expire", -3, WRITE | FAST, ACL_KEYSPACE, K1, "generic", "1.0.0", "Set a key's time to live in seconds", O1, k::expire_command),
@@ -573,6 +580,14 @@ pub static TABLE: &[CommandDef] = &[
     cmd("save", 1, NOSCRIPT | ADMIN | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases", sv::save_command),
     cmd("lastsave", 1, LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", O1, sv::lastsave_command),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, NO_KEYS, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", sv::shutdown_command),
+    // Replication (replication.c)
+    cmd("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Internal command used for replication", "", crate::replication::sync_command),
+    cmd("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "2.8.0", "Internal command used for replication", "", crate::replication::sync_command),
+    cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "3.0.0", "An internal command for configuring the replication stream", O1, crate::replication::replconf_command),
+    cmd("wait", 3, NOSCRIPT, ACL_CONNECTION, NO_KEYS, "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", O1, crate::replication::wait_command),
+    cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "2.8.12", "Return the role of the instance in the context of replication", O1, crate::replication::role_command),
+    cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", O1, crate::replication::replicaof_command),
+    cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, ACL_ADMIN | ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", O1, crate::replication::replicaof_command),
     cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED, 0, NO_KEYS, "server", "1.0.0", "A container for debugging commands", "Depends on subcommand.", sv::debug_command),
 ];
 

@@ -347,6 +347,13 @@ pub fn getdel_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     }
     if srv.dbs[ctx.db].delete(&key).is_some() {
+        // Replicas and the AOF see a plain delete.
+        let cmd: &[u8] = if srv.config.lazyfree_lazy_user_del {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.rewrite_as(vec![cmd.to_vec(), key.clone()]);
         let dbi = ctx.db;
         srv.notify(ctx, NOTIFY_GENERIC, "del", &key, dbi);
         srv.signal_modified_key(ctx.db, &key);

@@ -430,6 +430,7 @@ pub const MOVABLE_KEYS: &[&str] = &[
     "georadiusbymember",
     "xread",
     "xreadgroup",
+    "migrate",
 ];
 
 /// Positions of the keys following a `numkeys` argument at `at`, after the
@@ -460,6 +461,7 @@ pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<us
         "georadius" => Some(crate::commands::geo::georadius_get_keys(argv, 6)),
         "georadiusbymember" => Some(crate::commands::geo::georadius_get_keys(argv, 5)),
         "xread" | "xreadgroup" => crate::commands::streams::xread_get_keys(argv),
+        "migrate" => crate::commands::migrate::migrate_get_keys(argv),
         _ => return None,
     })
 }

@@ -34,6 +34,22 @@ pub struct Db {
     /// Nothing expires while the dataset is being loaded (an AOF replays a
     /// key's history, which must not be cut short by its final TTL).
     pub expire_paused: bool,
+    /// How expiry behaves on a replica (see `replication.rs`).
+    pub replica_expiry: ReplicaExpiry,
+}
+
+/// Expiry on a replica: only the master deletes keys whose TTL passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplicaExpiry {
+    /// A master: expired keys are deleted when touched.
+    #[default]
+    Normal,
+    /// A replica serving an ordinary client: expired keys look absent but
+    /// stay (the master will send their DEL).
+    Hide,
+    /// A replica applying its master's stream: TTLs are ignored, keys exist
+    /// until the master deletes them.
+    Master,
 }
 
 impl Db {
@@ -47,6 +63,7 @@ impl Db {
             lazy_expired: Vec::new(),
             lazy_expire_del_ms: 0,
             expire_paused: false,
+            replica_expiry: ReplicaExpiry::Normal,
         }
     }
 
@@ -68,13 +85,18 @@ impl Db {
 
     /// Has `key` passed its deadline (without deleting it)?
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        !self.expire_paused && matches!(self.get_expire(key), Some(when) if when <= now_ms)
+        !self.expire_paused
+            && self.replica_expiry != ReplicaExpiry::Master
+            && matches!(self.get_expire(key), Some(when) if when <= now_ms)
     }
 
     /// Delete `key` if it has expired. Returns true when it was deleted.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         if !self.is_expired(key, now_ms) {
             return false;
+        }
+        if self.replica_expiry == ReplicaExpiry::Hide {
+            return true;
         }
         // Timed: freeing a big expired value stalls the command that
         // touched it (Redis's `expire-del` latency event).
@@ -91,7 +113,9 @@ impl Db {
 
     /// Look a key up for reading or writing, expiring it first if needed.
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut RObj> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.replica_expiry == ReplicaExpiry::Hide {
+            return None;
+        }
         self.dict.get_mut(key)
     }
 
@@ -102,7 +126,9 @@ impl Db {
 
     /// Does the key exist (expiring it first if needed)?
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.replica_expiry == ReplicaExpiry::Hide {
+            return false;
+        }
         self.dict.contains_key(key)
     }
 

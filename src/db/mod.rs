@@ -18,7 +18,7 @@ pub mod value;
 pub mod zset;
 
 pub use hash::HashValue;
-pub use keyspace::{Db, Key};
+pub use keyspace::{Db, Key, ReplicaExpiry};
 pub use quicklist::Quicklist;
 pub use set::SetValue;
 pub use value::{RObj, RStr, Value};

@@ -381,6 +381,24 @@ pub fn load_aof_preamble(srv: &mut Server, buf: &[u8]) -> std::result::Result<us
     Ok(end)
 }
 
+/// Load the RDB image a master sent for a full resynchronisation
+/// (`rdbLoad` with `RDBFLAGS_REPLICATION`). Keys whose TTL passed are kept:
+/// on a replica only the master expires keys, and it will send the DELs.
+pub fn load_replica_image(srv: &mut Server, buf: &[u8]) -> std::result::Result<(), String> {
+    srv.cmd_time_ms = crate::server::now_ms();
+    let limits = Limits::from_config(&srv.config);
+    let clock = LoadClock::for_server(srv);
+    let check = srv.config.rdbchecksum;
+    let (stats, _) = load_image(buf, &mut srv.dbs, &limits, &clock, false, check, true)?;
+    load_functions(srv, &stats.functions, true)?;
+    log::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    Ok(())
+}
+
 /// The save parameters the server's configuration calls for.
 pub fn save_info(srv: &Server) -> SaveInfo {
     let now = crate::server::now_ms();

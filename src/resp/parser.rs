@@ -99,7 +99,7 @@ impl QueryBuf {
     /// Mark `n` pending bytes as parsed. The space is reclaimed before the
     /// next read (`spare`), so during a batch `used()` still counts the
     /// requests being executed, as Redis's `qbuf` does.
-    fn consume(&mut self, n: usize) {
+    pub fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
     }
 
