@@ -479,6 +479,86 @@ impl Batcher<'_> {
     }
 }
 
+/// The commands that rebuild a stream (`rewriteStreamObject`): one XADD
+/// per entry (or `XADD key MAXLEN 0 0-1 x y` for an empty stream, which
+/// creates the key and trims it away again), an XSETID restoring the last
+/// ID and counters, and per group an XGROUP CREATE with its read counter,
+/// then an XCLAIM ... FORCE per pending entry (which recreates the NACK
+/// with its time and count) or an XGROUP CREATECONSUMER for a consumer
+/// with nothing pending.
+fn rewrite_stream(buf: &mut Vec<u8>, key: &[u8], s: &crate::db::stream::Stream) {
+    if s.length > 0 {
+        s.range(
+            crate::db::stream::StreamId::MIN,
+            crate::db::stream::StreamId::MAX,
+            false,
+            |id, fv| {
+                cat_count(buf, b'*', 3 + fv.len() * 2);
+                cat_bulk(buf, b"XADD");
+                cat_bulk(buf, key);
+                cat_bulk(buf, &id.to_bytes());
+                for (f, v) in fv {
+                    cat_entry(buf, f);
+                    cat_entry(buf, v);
+                }
+                true
+            },
+        );
+    } else {
+        cat_count(buf, b'*', 7);
+        for a in [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"] {
+            cat_bulk(buf, a);
+        }
+    }
+    cat_count(buf, b'*', 7);
+    cat_bulk(buf, b"XSETID");
+    cat_bulk(buf, key);
+    cat_bulk(buf, &s.last_id.to_bytes());
+    cat_bulk(buf, b"ENTRIESADDED");
+    cat_bulk_i64(buf, s.entries_added as i64);
+    cat_bulk(buf, b"MAXDELETEDID");
+    cat_bulk(buf, &s.max_deleted_entry_id.to_bytes());
+    for (name, cg) in &s.cgroups {
+        cat_count(buf, b'*', 7);
+        cat_bulk(buf, b"XGROUP");
+        cat_bulk(buf, b"CREATE");
+        cat_bulk(buf, key);
+        cat_bulk(buf, name);
+        cat_bulk(buf, &cg.last_id.to_bytes());
+        cat_bulk(buf, b"ENTRIESREAD");
+        cat_bulk_i64(buf, cg.entries_read);
+        for (cname, c) in &cg.consumers {
+            if c.pel.is_empty() {
+                cat_count(buf, b'*', 5);
+                cat_bulk(buf, b"XGROUP");
+                cat_bulk(buf, b"CREATECONSUMER");
+                cat_bulk(buf, key);
+                cat_bulk(buf, name);
+                cat_bulk(buf, cname);
+                continue;
+            }
+            for id in &c.pel {
+                let Some(nack) = cg.pel.get(id) else {
+                    continue;
+                };
+                cat_count(buf, b'*', 12);
+                cat_bulk(buf, b"XCLAIM");
+                cat_bulk(buf, key);
+                cat_bulk(buf, name);
+                cat_bulk(buf, cname);
+                cat_bulk(buf, b"0");
+                cat_bulk(buf, &id.to_bytes());
+                cat_bulk(buf, b"TIME");
+                cat_bulk_i64(buf, nack.delivery_time);
+                cat_bulk(buf, b"RETRYCOUNT");
+                cat_bulk_i64(buf, nack.delivery_count as i64);
+                cat_bulk(buf, b"JUSTID");
+                cat_bulk(buf, b"FORCE");
+            }
+        }
+    }
+}
+
 /// The commands that rebuild `dbs` (`rewriteAppendOnlyFileRio`): per
 /// non-empty database a SELECT, then per key SET / RPUSH / SADD / ZADD /
 /// HMSET (at most 64 items per command) and a PEXPIREAT for keys with a
@@ -566,6 +646,7 @@ pub fn rewrite_as_commands(
                         cat_entry(&mut buf, v);
                     }
                 }
+                Value::Stream(st) => rewrite_stream(&mut buf, key, st),
             }
             if let Some(when) = db.get_expire(key) {
                 buf.extend_from_slice(b"*3\r\n$9\r\nPEXPIREAT\r\n");

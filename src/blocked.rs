@@ -22,6 +22,18 @@
 //! routine, keeps one code path for replies, propagation (the served command
 //! rewrites itself, e.g. BLPOP to LPOP) and keyspace events.
 //!
+//! # Stream waiters
+//! XREAD and XREADGROUP are the exception: a client blocked on streams
+//! waits for entries after a given ID (or after its group's last delivered
+//! ID), not for "the key is non-empty", so every waiter is judged on its
+//! own ([`StreamWait`], Redis's `serveClientsBlockedOnStreamKey`): served
+//! when the stream's last ID is past what it waits for, by running a
+//! one-key non-blocking XREAD / XREADGROUP for it (so the reply has only
+//! that key, as in Redis); failed with `-NOGROUP` when its group was
+//! destroyed or `-UNBLOCKED` when the stream key is gone (XREADGROUP only,
+//! including FLUSHALL and SWAPDB: [`scan_database_for_deleted_streams`]);
+//! otherwise left waiting without holding up the others.
+//!
 //! # Timeouts
 //! Deadlines are absolute milliseconds; `before_sleep` checks them on every
 //! loop turn and the poll timeout never sleeps past the nearest one, so
@@ -50,6 +62,21 @@ pub struct BlockedState {
     pub argv: Vec<Vec<u8>>,
     /// Type name the keys must hold for the command to make progress.
     pub wants_type: &'static str,
+    /// XREAD / XREADGROUP: what the client waits for on each stream.
+    pub stream: Option<StreamWait>,
+}
+
+/// What a client blocked in XREAD / XREADGROUP waits for (the `bpop`
+/// stream fields of a Redis client).
+#[derive(Debug, Clone)]
+pub struct StreamWait {
+    /// Per key (same order as [`BlockedState::keys`]): entries after this
+    /// ID are wanted (`$` already resolved; MAX for `>`).
+    pub ids: Vec<crate::db::stream::StreamId>,
+    /// Most entries to return (COUNT, or 1000 when none was given).
+    pub count: u64,
+    /// XREADGROUP: group, consumer, NOACK.
+    pub group: Option<(Vec<u8>, Vec<u8>, bool)>,
 }
 
 /// Server-wide blocking state.
@@ -122,7 +149,104 @@ pub fn block(
             cmd: ctx.cmd,
             argv: ctx.argv.clone(),
             wants_type,
+            stream: None,
         });
+    }
+}
+
+/// Park an XREAD / XREADGROUP client (`blockForKeys` with BLOCKED_STREAM).
+pub fn block_stream(
+    srv: &mut Server,
+    ctx: &Ctx,
+    keys: Vec<Vec<u8>>,
+    deadline_ms: Option<i64>,
+    wait: StreamWait,
+) {
+    block(srv, ctx, keys, deadline_ms, "stream");
+    if let Some(st) = srv
+        .clients
+        .get_mut(ctx.cid)
+        .and_then(|c| c.blocked.as_mut())
+    {
+        st.stream = Some(wait);
+    }
+}
+
+/// What to do with a client blocked on a stream key that was signalled
+/// (`serveClientsBlockedOnStreamKey`, `unblockDeletedStreamReadgroupClients`).
+enum StreamServe {
+    /// Nothing new for it: keep waiting.
+    Wait,
+    /// Unblock it with this error.
+    Error(&'static str),
+    /// Unblock it and run this one-key read for it.
+    Serve(Vec<Vec<u8>>),
+}
+
+/// Decide for one stream waiter, as Redis does: an XREADGROUP client is
+/// failed when the key is gone (or is no longer a stream) or its group
+/// was destroyed, and served when the stream's last ID is past the
+/// group's last delivered ID; an XREAD client is served when the last ID
+/// is past the ID it waits for, and otherwise keeps waiting (even when the
+/// key was deleted).
+fn stream_serve_decision(srv: &Server, db: usize, key: &[u8], st: &BlockedState) -> StreamServe {
+    let Some(w) = &st.stream else {
+        return StreamServe::Wait;
+    };
+    let stream = match srv.dbs[db].peek(key) {
+        Some(o) if !srv.dbs[db].is_expired(key, crate::server::now_ms()) => match &o.value {
+            crate::db::Value::Stream(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(s) = stream else {
+        return if w.group.is_some() {
+            StreamServe::Error("UNBLOCKED the stream key no longer exists")
+        } else {
+            StreamServe::Wait
+        };
+    };
+    let idx = st.keys.iter().position(|k| k == key).unwrap_or(0);
+    let count = w.count.to_string().into_bytes();
+    match &w.group {
+        Some((g, c, noack)) => {
+            let Some(cg) = s.cgroups.get(g) else {
+                return StreamServe::Error(
+                    "NOGROUP the consumer group this client was blocked on no longer exists",
+                );
+            };
+            if s.last_id <= cg.last_id {
+                return StreamServe::Wait;
+            }
+            let mut argv = vec![
+                b"XREADGROUP".to_vec(),
+                b"GROUP".to_vec(),
+                g.clone(),
+                c.clone(),
+                b"COUNT".to_vec(),
+                count,
+            ];
+            if *noack {
+                argv.push(b"NOACK".to_vec());
+            }
+            argv.extend([b"STREAMS".to_vec(), key.to_vec(), b">".to_vec()]);
+            StreamServe::Serve(argv)
+        }
+        None => {
+            let gt = w.ids.get(idx).copied().unwrap_or_default();
+            if s.last_id <= gt {
+                return StreamServe::Wait;
+            }
+            StreamServe::Serve(vec![
+                b"XREAD".to_vec(),
+                b"COUNT".to_vec(),
+                count,
+                b"STREAMS".to_vec(),
+                key.to_vec(),
+                gt.to_bytes(),
+            ])
+        }
     }
 }
 
@@ -171,6 +295,36 @@ pub fn scan_database_for_ready_keys(srv: &mut Server, db: usize) {
     }
 }
 
+/// Before `emptied` is flushed or swapped away for `replaced_with`: mark
+/// ready every key with waiters that holds a stream now and will not
+/// afterwards, so XREADGROUP clients learn that their stream is gone
+/// (Redis's `scanDatabaseForDeletedStreams`).
+pub fn scan_database_for_deleted_streams(
+    srv: &mut Server,
+    emptied: usize,
+    replaced_with: Option<usize>,
+) {
+    let is_stream = |srv: &Server, db: usize, k: &[u8]| {
+        srv.dbs[db]
+            .peek(k)
+            .is_some_and(|o| matches!(o.value, crate::db::Value::Stream(_)))
+    };
+    let keys: Vec<Vec<u8>> = srv
+        .blocking
+        .keys
+        .keys()
+        .filter(|(d, k)| {
+            *d == emptied
+                && is_stream(srv, emptied, k)
+                && !replaced_with.is_some_and(|r| is_stream(srv, r, k))
+        })
+        .map(|(_, k)| k.clone())
+        .collect();
+    for k in keys {
+        signal_key_as_ready(srv, emptied, &k);
+    }
+}
+
 /// Serve clients blocked on ready keys (Redis's `handleClientsBlockedOnKeys`).
 pub fn serve_ready_keys(srv: &mut Server) {
     // Serving can make more keys ready (BLMOVE pushes): loop until quiet.
@@ -184,6 +338,55 @@ pub fn serve_ready_keys(srv: &mut Server) {
                 None => continue,
             };
             for cid in waiters {
+                // Stream waiters each wait for something of their own (an
+                // ID, a group): decided one by one, never stopping the
+                // queue.
+                let decision = match srv.clients.get(cid).and_then(|c| c.blocked.as_ref()) {
+                    Some(st) if st.stream.is_some() => {
+                        Some(stream_serve_decision(srv, db, &key, st))
+                    }
+                    _ => None,
+                };
+                match decision {
+                    Some(StreamServe::Wait) => continue,
+                    Some(StreamServe::Error(msg)) => {
+                        let Some(st) = unblock(srv, cid) else {
+                            continue;
+                        };
+                        let mut errs = Vec::new();
+                        if let Some(c) = srv.clients.get_mut(cid) {
+                            c.reply.resp = c.resp;
+                            c.reply.error(msg);
+                            errs = std::mem::take(&mut c.reply.errors);
+                        }
+                        // The blocked command ends here, failed
+                        // (`updateStatsOnUnblock`).
+                        srv.count_errors(errs);
+                        let e = &mut srv.commands.entries[st.cmd];
+                        e.stats.calls += 1;
+                        e.stats.failed_calls += 1;
+                        srv.mark_pending_write(cid);
+                        continue;
+                    }
+                    Some(StreamServe::Serve(argv)) => {
+                        let Some(st) = unblock(srv, cid) else {
+                            continue;
+                        };
+                        let saved_db = srv.clients[cid].db;
+                        srv.clients[cid].db = st.db;
+                        srv.reprocessing = true;
+                        srv.call(cid, st.cmd, argv);
+                        srv.reprocessing = false;
+                        if let Some(c) = srv.clients.get_mut(cid) {
+                            if c.blocked.is_none() {
+                                c.db = saved_db;
+                            }
+                        }
+                        srv.mark_pending_write(cid);
+                        continue;
+                    }
+                    None => {}
+                }
                 // Only while the key holds what the waiter needs: the rest
                 // keep their place in the queue.
                 let wants = match srv.clients.get(cid).and_then(|c| c.blocked.as_ref()) {

@@ -18,7 +18,7 @@
 //! | [`resp::reply`] | RESP2/RESP3 reply encoder and output buffer | `networking.c` |
 //! | [`commands::table`] | the command table and lookup | `commands.c`, `server.c` |
 //! | [`commands::key_spec`] | key specs: where a call's keys are and how it uses them | `commands.c` (key specs), `db.c` (`getKeysFromCommandWithSpecs`) |
-//! | [`commands`] | command implementations, one file per family | `t_string.c`, `t_list.c`, `t_hash.c`, `t_set.c`, `geo.c`, `db.c`, ... |
+//! | [`commands`] | command implementations, one file per family | `t_string.c`, `t_list.c`, `t_hash.c`, `t_set.c`, `t_stream.c`, `geo.c`, `db.c`, ... |
 //! | [`db::dict`] | hash table with incremental rehash, SCAN, sampling | `dict.c` |
 //! | [`db::listpack`] | compact serialized sequence for small collections | `listpack.c` |
 //! | [`db::hash`] | the hash value: listpack or hashtable encoding | `t_hash.c` |
@@ -31,6 +31,7 @@
 //! | [`db::skiplist`] | skiplist with spans: ranks and ranges in O(log N) | `t_zset.c` (`zsl*`) |
 //! | [`db::hyperloglog`] | HyperLogLog sketches: sparse / dense encodings, estimator | `hyperloglog.c` |
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes, inner ones LZF-compressed | `quicklist.c`, `t_list.c` (`listType*`) |
+//! | [`db::stream`] | the stream type: listpack nodes by master ID, consumer groups, PELs | `t_stream.c`, `stream.h`, `rax.c` |
 //! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |

@@ -148,6 +148,9 @@ pub trait PropagationSink {
 /// Server-wide statistics (INFO stats).
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// Values UNLINK judged big enough to free in the background
+    /// (`lazyfreed_objects`; we free them at once, but count them alike).
+    pub lazyfreed_objects: u64,
     pub numcommands: u64,
     /// Reply buffers shrunk / expanded by the clients cron.
     pub reply_buffer_shrinks: u64,
@@ -774,10 +777,14 @@ impl Server {
     pub fn signal_flushed_db(&mut self, db: Option<usize>) {
         crate::tracking::invalidate_on_flush(self);
         match db {
-            Some(d) => crate::multi::touch_all_watched_keys_in_db(self, d, None),
+            Some(d) => {
+                crate::multi::touch_all_watched_keys_in_db(self, d, None);
+                crate::blocked::scan_database_for_deleted_streams(self, d, None);
+            }
             None => {
                 for d in 0..self.dbs.len() {
                     crate::multi::touch_all_watched_keys_in_db(self, d, None);
+                    crate::blocked::scan_database_for_deleted_streams(self, d, None);
                 }
             }
         }
@@ -1627,6 +1634,84 @@ mod tests {
         );
         let names: Vec<String> = log.borrow().iter().map(|(_, a)| a.join(" ")).collect();
         assert_eq!(names, vec!["MULTI", "SET x 1", "SET y 2", "EXEC"]);
+    }
+
+    #[test]
+    fn streams_propagate_as_redis() {
+        let (mut srv, cid, log) = setup();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let reply = run(&mut srv, cid, "XADD s * f v");
+            let text = String::from_utf8_lossy(&reply).into_owned();
+            ids.push(text.split("\r\n").nth(1).unwrap_or_default().to_string());
+        }
+        run(&mut srv, cid, "XADD t 5-* f v");
+        run(&mut srv, cid, "XADD t MAXLEN ~ 0 6-0 f v");
+        run(&mut srv, cid, "XGROUP CREATE s g 0");
+        run(&mut srv, cid, "XREADGROUP GROUP g c COUNT 1 STREAMS s >");
+        run(&mut srv, cid, "XREADGROUP GROUP g c2 NOACK STREAMS s >");
+        run(&mut srv, cid, "XREADGROUP GROUP g c STREAMS s >");
+        let got: Vec<Vec<String>> = log.borrow().iter().map(|(_, a)| a.clone()).collect();
+        // `*` and `ms-*` propagate the generated IDs, `~` an exact trim.
+        assert_eq!(got[0], vec!["XADD", "s", ids[0].as_str(), "f", "v"]);
+        assert_eq!(got[3][2], "5-0");
+        assert_eq!(got[4][2..5], ["MAXLEN", "=", "0"]);
+        assert_eq!(got[5].join(" "), "XGROUP CREATE s g 0");
+        // One XCLAIM for the entry delivered to c, carrying the group's
+        // new last ID; the NOACK read creates c2 and moves the last ID.
+        let x = &got[6];
+        assert_eq!(x[..6], ["XCLAIM", "s", "g", "c", "0", ids[0].as_str()]);
+        assert_eq!(x[6], "TIME");
+        assert_eq!(
+            x[8..],
+            [
+                "RETRYCOUNT",
+                "1",
+                "FORCE",
+                "JUSTID",
+                "LASTID",
+                ids[0].as_str()
+            ]
+        );
+        assert_eq!(got[7].join(" "), "XGROUP CREATECONSUMER s g c2");
+        assert_eq!(
+            got[8].join(" "),
+            format!("XGROUP SETID s g {} ENTRIESREAD 3", ids[2])
+        );
+        // Nothing new for c: nothing propagated.
+        assert_eq!(got.len(), 9, "{:?}", got);
+    }
+
+    #[test]
+    fn blocked_xread_is_served_by_xadd() {
+        let (mut srv, a, _log) = setup();
+        let mut c = Client::new(1, None, now_ms());
+        c.flags.authenticated = true;
+        let b = srv.add_client(c);
+        run(&mut srv, a, "XADD s 1-0 f v");
+        assert_eq!(run(&mut srv, a, "XREAD BLOCK 0 STREAMS s $"), b"");
+        assert!(srv.clients[a].blocked.is_some());
+        // Something that does not pass the waited-for ID keeps it parked.
+        run(&mut srv, b, "XDEL s 1-0");
+        srv.serve_blocked();
+        assert!(srv.clients[a].blocked.is_some());
+        run(&mut srv, b, "XADD s 2-0 g w");
+        srv.serve_blocked();
+        assert!(srv.clients[a].blocked.is_none());
+        assert_eq!(
+            srv.clients[a].reply.contents(),
+            b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"
+        );
+        // A group reader is failed when its group goes away.
+        run(&mut srv, b, "XGROUP CREATE s g $");
+        run(&mut srv, a, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        assert!(srv.clients[a].blocked.is_some());
+        run(&mut srv, b, "XGROUP DESTROY s g");
+        srv.serve_blocked();
+        assert_eq!(
+            srv.clients[a].reply.contents(),
+            b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n"
+        );
     }
 
     #[test]

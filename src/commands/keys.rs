@@ -12,13 +12,20 @@ use crate::util::numbers;
 
 /// DEL key [key ...] / UNLINK key [key ...]
 pub fn del_command(srv: &mut Server, ctx: &mut Ctx) {
+    // Values costlier to free than this go to the lazyfree thread in
+    // Redis (LAZYFREE_THRESHOLD).
+    const LAZYFREE_THRESHOLD: usize = 64;
+    let unlink = arg_eq(ctx.arg(0), "unlink");
     let now = srv.cmd_time_ms;
     let mut deleted = 0;
     for i in 1..ctx.argc() {
         let key = std::mem::take(&mut ctx.argv[i]);
         let db = &mut srv.dbs[ctx.db];
         db.expire_if_needed(&key, now);
-        if db.delete(&key).is_some() {
+        if let Some(old) = db.delete(&key) {
+            if unlink && old.value.free_effort() > LAZYFREE_THRESHOLD {
+                srv.stats.lazyfreed_objects += 1;
+            }
             let dbi = ctx.db;
             srv.notify(ctx, NOTIFY_GENERIC, "del", &key, dbi);
             srv.signal_modified_key(ctx.db, &key);
@@ -412,6 +419,8 @@ pub fn swapdb_command(srv: &mut Server, ctx: &mut Ctx) {
     if a != b {
         crate::multi::touch_all_watched_keys_in_db(srv, a, Some(b));
         crate::multi::touch_all_watched_keys_in_db(srv, b, Some(a));
+        crate::blocked::scan_database_for_deleted_streams(srv, a, Some(b));
+        crate::blocked::scan_database_for_deleted_streams(srv, b, Some(a));
         srv.dbs.swap(a, b);
         srv.dbs[a].id = a;
         srv.dbs[b].id = b;

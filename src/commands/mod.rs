@@ -23,6 +23,7 @@ pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -193,6 +194,7 @@ use keys as k;
 use lists as l;
 use server_cmds as sv;
 use sets as st;
+use streams as x;
 use strings as s;
 use zsets as z;
 
@@ -339,6 +341,30 @@ static SCRIPT_SUBS: [CommandDef; 5] = [
     cmd("help", 2, LOADING | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "5.0.0", "Show helpful text about the different subcommands", O1, scripting::script_help_command),
     cmd("kill", 2, NOSCRIPT | ALLOW_BUSY, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Kill the script currently in execution.", O1, scripting::script_kill_command),
     cmd("load", 3, NOSCRIPT | STALE, ACL_SCRIPTING, NO_KEYS, "scripting", "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.", scripting::script_load_command),
+];
+
+const K2: KeyPos = KeyPos {
+    first: 2,
+    last: 2,
+    step: 1,
+};
+
+#[rustfmt::skip]
+static XGROUP_SUBS: [CommandDef; 6] = [
+    cmd("create", -5, WRITE | DENYOOM, ACL_STREAM, K2, "stream", "5.0.0", "Create a consumer group.", O1, x::xgroup_command),
+    cmd("setid", -5, WRITE, ACL_STREAM, K2, "stream", "5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", O1, x::xgroup_command),
+    cmd("destroy", 4, WRITE, ACL_STREAM, K2, "stream", "5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL).", x::xgroup_command),
+    cmd("createconsumer", 5, WRITE | DENYOOM, ACL_STREAM, K2, "stream", "6.2.0", "Create a consumer in a consumer group.", O1, x::xgroup_command),
+    cmd("delconsumer", 5, WRITE, ACL_STREAM, K2, "stream", "5.0.0", "Delete a consumer from a consumer group.", O1, x::xgroup_command),
+    cmd("help", 2, LOADING | STALE, ACL_STREAM, NO_KEYS, "stream", "5.0.0", "Show helpful text about the different subcommands", O1, x::xgroup_help_command),
+];
+
+#[rustfmt::skip]
+static XINFO_SUBS: [CommandDef; 4] = [
+    cmd("consumers", 4, READONLY, ACL_STREAM, K2, "stream", "5.0.0", "List the consumers in a consumer group", O1, x::xinfo_command),
+    cmd("groups", 3, READONLY, ACL_STREAM, K2, "stream", "5.0.0", "List the consumer groups of a stream", O1, x::xinfo_command),
+    cmd("stream", -3, READONLY, ACL_STREAM, K2, "stream", "5.0.0", "Get information about a stream", O1, x::xinfo_command),
+    cmd("help", 2, LOADING | STALE, ACL_STREAM, NO_KEYS, "stream", "5.0.0", "Show helpful text about the different subcommands", O1, x::xinfo_help_command),
 ];
 
 /// Handler for a container called without a subcommand: arity (-2) makes
@@ -496,6 +522,22 @@ pub static TABLE: &[CommandDef] = &[
     cmd("blmpop", -5, WRITE | BLOCKING, ACL_LIST, NO_KEYS, "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", l::blmpop_command),
     cmd("rpush", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::rpush_command),
     cmd("rpushx", -3, WRITE | DENYOOM | FAST, ACL_LIST, K1, "list", "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", l::rpushx_command),
+    // Streams (t_stream.c). XREAD/XREADGROUP keys follow STREAMS: no legacy key range (movablekeys).
+    cmd("xadd", -5, WRITE | DENYOOM | FAST, ACL_STREAM, K1, "stream", "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", x::xadd_command),
+    cmd("xrange", -4, READONLY, ACL_STREAM, K1, "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", x::xrange_command),
+    cmd("xrevrange", -4, READONLY, ACL_STREAM, K1, "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", x::xrevrange_command),
+    cmd("xlen", 2, READONLY | FAST, ACL_STREAM, K1, "stream", "5.0.0", "Return the number of entries in a stream", O1, x::xlen_command),
+    cmd("xdel", -3, WRITE | FAST, ACL_STREAM, K1, "stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size.", x::xdel_command),
+    cmd("xtrim", -4, WRITE, ACL_STREAM, K1, "stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", x::xtrim_command),
+    cmd("xread", -4, READONLY | BLOCKING, ACL_STREAM, NO_KEYS, "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", x::xread_command),
+    cmd("xreadgroup", -7, WRITE | BLOCKING, ACL_STREAM, NO_KEYS, "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", x::xreadgroup_command),
+    cmd("xack", -4, WRITE | FAST, ACL_STREAM, K1, "stream", "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "O(1) for each message ID processed.", x::xack_command),
+    cmd("xpending", -3, READONLY, ACL_STREAM, K1, "stream", "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", x::xpending_command),
+    cmd("xclaim", -6, WRITE | FAST, ACL_STREAM, K1, "stream", "5.0.0", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "O(log N) with N being the number of messages in the PEL of the consumer group.", x::xclaim_command),
+    cmd("xautoclaim", -6, WRITE | FAST, ACL_STREAM, K1, "stream", "6.2.0", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", "O(1) if COUNT is small.", x::xautoclaim_command),
+    cmd("xsetid", -3, WRITE | DENYOOM | FAST, ACL_STREAM, K1, "stream", "5.0.0", "An internal command for replicating stream values", O1, x::xsetid_command),
+    container("xgroup", "stream", "5.0.0", "A container for consumer groups commands", container_alone, &XGROUP_SUBS),
+    container("xinfo", "stream", "5.0.0", "A container for stream introspection commands", container_alone, &XINFO_SUBS),
     // Keyspace (db.c, expire.c)
     cmd("del", -2, WRITE, ACL_KEYSPACE, KALL, "generic", "1.0.0", "Delete a key", ON, k::del_command),
     cmd("sort", -2, WRITE | DENYOOM, ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS, K1, "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", sort::sort_command),

@@ -605,6 +605,28 @@ fn value_digest(v: &Value) -> Vec<u8> {
             }
             b
         }
+        Value::Stream(st) => {
+            // Like Redis's digest: the entries only (IDs, fields, values),
+            // not the node layout nor the consumer groups.
+            let mut parts: Vec<Vec<u8>> = Vec::new();
+            st.range(
+                crate::db::stream::StreamId::MIN,
+                crate::db::stream::StreamId::MAX,
+                false,
+                |id, fv| {
+                    parts.push(id.to_bytes());
+                    for (f, v) in fv {
+                        parts.push(f.to_vec());
+                        parts.push(v.to_vec());
+                    }
+                    true
+                },
+            );
+            let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+            let mut b = b"stream:".to_vec();
+            b.extend_from_slice(&digest_bytes(&refs));
+            b
+        }
     }
 }
 
@@ -671,6 +693,14 @@ fn serialized_len(v: &Value) -> usize {
                         _ => 1 + rdb_len_size(n.raw_len()) + n.raw_len(),
                     })
                     .sum::<usize>()
+        }
+        // RDB_TYPE_STREAM_LISTPACKS_2 has many parts: measure the real
+        // serialization, LZF included as Redis's `rdbSavedObjectLen` does
+        // (with the default `rdbcompression yes`).
+        Value::Stream(_) => {
+            let mut w = crate::rdb::encode::Writer::new(true);
+            w.object(v);
+            w.buf.len()
         }
     }
 }
@@ -1022,6 +1052,7 @@ pub fn key_memory_usage(key: &[u8], o: &crate::db::RObj, samples: usize) -> usiz
         Value::Set(set) => OBJ_HEADER + set.heap_size(),
         Value::ZSet(z) => z.memory_usage(samples),
         Value::List(ql) => OBJ_HEADER + 40 + ql.heap_size(),
+        Value::Stream(st) => OBJ_HEADER + st.heap_size(),
     };
     value + key.len() + 3 + DICT_ENTRY
 }

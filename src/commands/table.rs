@@ -432,6 +432,7 @@ pub fn movable_key_indexes(name: &str, argv: &[Vec<u8>]) -> Option<Option<Vec<us
         "sort" | "sort_ro" => Some(crate::commands::sort::sort_get_keys(argv)),
         "georadius" => Some(crate::commands::geo::georadius_get_keys(argv, 6)),
         "georadiusbymember" => Some(crate::commands::geo::georadius_get_keys(argv, 5)),
+        "xread" | "xreadgroup" => crate::commands::streams::xread_get_keys(argv),
         "migrate" => crate::commands::migrate::migrate_get_keys(argv),
         _ => return None,
     })

@@ -13,6 +13,7 @@ pub mod quicklist;
 pub mod set;
 pub mod skiplist;
 pub mod small_bytes;
+pub mod stream;
 pub mod value;
 pub mod zset;
 

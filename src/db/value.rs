@@ -11,12 +11,13 @@
 //! sets are [`Value::Set`] (see `set.rs`: `intset` or `hashtable`).
 //! sorted sets are [`Value::ZSet`] (see `zset.rs`: `listpack` or `skiplist`),
 //! lists are [`Value::List`] (see `quicklist.rs`: always `quicklist`).
-//! Later data types (streams) become further variants of [`Value`].
+//! streams are [`Value::Stream`] (see `stream.rs`: always `stream`).
 
 use super::hash::HashValue;
 use super::quicklist::Quicklist;
 use super::set::SetValue;
 use super::small_bytes::SmallBytes;
+use super::stream::Stream;
 use super::zset::ZSetValue;
 use crate::util::numbers;
 
@@ -147,6 +148,8 @@ pub enum Value {
     ZSet(ZSetValue),
     /// Boxed for the same reason.
     List(Box<Quicklist>),
+    /// Boxed: node index, counters and consumer groups (see `stream.rs`).
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -154,6 +157,14 @@ impl Value {
     pub fn list_mut(&mut self) -> Option<&mut Quicklist> {
         match self {
             Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The stream inside, if this is a stream.
+    pub fn stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
             _ => None,
         }
     }
@@ -174,6 +185,28 @@ impl Value {
         }
     }
 
+    /// How many allocations freeing this value takes, Redis's estimate
+    /// (`lazyfreeGetFreeEffort`): UNLINK frees in the background only
+    /// what costs more than 64.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(ql) => ql.node_count(),
+            Value::Set(s) if s.as_intset().is_none() => s.len(),
+            Value::ZSet(z) if z.as_listpack().is_none() => z.len(),
+            Value::Hash(h) if h.as_listpack().is_none() => h.len(),
+            Value::Stream(s) => {
+                // Every node is an allocation; each group and its PEL
+                // entries too, the first group's PEL standing for all.
+                let mut effort = s.rax_nodes();
+                if let Some(cg) = s.cgroups.values().next() {
+                    effort += s.cgroups.len() * (1 + cg.pel.len());
+                }
+                effort
+            }
+            _ => 1,
+        }
+    }
+
     /// The TYPE command's name for this value.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -182,6 +215,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -194,6 +228,7 @@ impl Value {
             Value::ZSet(z) => z.encoding(),
             // Redis 7.0 has no other list encoding, however short the list.
             Value::List(_) => "quicklist",
+            Value::Stream(_) => "stream",
         }
     }
 }

@@ -14,6 +14,7 @@
 
 use super::*;
 use crate::db::quicklist::{Node, Quicklist};
+use crate::db::stream::Stream;
 use crate::db::{HashValue, RStr, SetValue, Value, ZSetValue};
 use crate::util::{crc64, lzf, numbers};
 
@@ -190,6 +191,51 @@ impl Writer {
                     }
                 }
             },
+            Value::Stream(s) => self.stream(s),
+        }
+    }
+
+    /// A stream (RDB_TYPE_STREAM_LISTPACKS_2): the nodes as (16-byte
+    /// big-endian master ID, listpack) pairs, the counters, then every
+    /// consumer group with its PEL (raw 16-byte IDs, delivery time and
+    /// count) and its consumers (name, seen time, PEL IDs only: the NACKs
+    /// are shared with the group PEL).
+    fn stream(&mut self, s: &Stream) {
+        self.len(s.nodes.len() as u64);
+        for (k, lp) in &s.nodes {
+            self.raw_string(&k.to_key());
+            self.raw_string(lp.bytes());
+        }
+        self.len(s.length);
+        self.len(s.last_id.ms);
+        self.len(s.last_id.seq);
+        self.len(s.first_id.ms);
+        self.len(s.first_id.seq);
+        self.len(s.max_deleted_entry_id.ms);
+        self.len(s.max_deleted_entry_id.seq);
+        self.len(s.entries_added);
+        self.len(s.cgroups.len() as u64);
+        for (name, cg) in &s.cgroups {
+            self.raw_string(name);
+            self.len(cg.last_id.ms);
+            self.len(cg.last_id.seq);
+            // -1 ("unknown") is written as the 64-bit length 2^64-1.
+            self.len(cg.entries_read as u64);
+            self.len(cg.pel.len() as u64);
+            for (id, nack) in &cg.pel {
+                self.buf.extend_from_slice(&id.to_key());
+                self.millis(nack.delivery_time);
+                self.len(nack.delivery_count);
+            }
+            self.len(cg.consumers.len() as u64);
+            for (cname, c) in &cg.consumers {
+                self.raw_string(cname);
+                self.millis(c.seen_time);
+                self.len(c.pel.len() as u64);
+                for id in &c.pel {
+                    self.buf.extend_from_slice(&id.to_key());
+                }
+            }
         }
     }
 
@@ -227,6 +273,7 @@ pub fn object_type(v: &Value) -> u8 {
         Value::ZSet(ZSetValue::SkipList(_)) => TYPE_ZSET_2,
         Value::Hash(HashValue::Listpack(_)) => TYPE_HASH_LISTPACK,
         Value::Hash(HashValue::Table(_)) => TYPE_HASH,
+        Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
     }
 }
 

@@ -79,6 +79,9 @@ pub const TYPE_HASH_LISTPACK: u8 = 16;
 pub const TYPE_ZSET_LISTPACK: u8 = 17;
 pub const TYPE_LIST_QUICKLIST_2: u8 = 18;
 pub const TYPE_STREAM_LISTPACKS_2: u8 = 19;
+/// Redis 7.2's stream type (consumers also carry an active time); loaded,
+/// never written.
+pub const TYPE_STREAM_LISTPACKS_3: u8 = 21;
 
 // File opcodes (`RDB_OPCODE_*`).
 pub const OPCODE_FUNCTION2: u8 = 245;
