@@ -442,13 +442,9 @@ fn reply_timeout(srv: &mut Server, cid: usize, wants_type: &str) {
     srv.mark_pending_write(cid);
 }
 
-/// Time out expired waits (Redis's `handleBlockedClientsTimeout`).
-pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
-    if srv.blocking.clients.is_empty() {
-        return;
-    }
-    let expired: Vec<usize> = srv
-        .blocking
+/// The blocked clients whose wait satisfies `pred`, in blocking order.
+pub fn blocked_clients_where(srv: &Server, pred: impl Fn(&BlockedState) -> bool) -> Vec<usize> {
+    srv.blocking
         .clients
         .iter()
         .copied()
@@ -456,10 +452,17 @@ pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
             srv.clients
                 .get(cid)
                 .and_then(|c| c.blocked.as_ref())
-                .and_then(|b| b.deadline_ms)
-                .is_some_and(|d| d <= now_ms)
+                .is_some_and(&pred)
         })
-        .collect();
+        .collect()
+}
+
+/// Time out expired waits (Redis's `handleBlockedClientsTimeout`).
+pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
+    if srv.blocking.clients.is_empty() {
+        return;
+    }
+    let expired = blocked_clients_where(srv, |b| b.deadline_ms.is_some_and(|d| d <= now_ms));
     for cid in expired {
         if let Some(st) = unblock(srv, cid) {
             reply_timeout(srv, cid, st.wants_type);

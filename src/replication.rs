@@ -679,18 +679,7 @@ pub fn before_sleep(srv: &mut Server) {
     if srv.blocking.clients.is_empty() {
         return;
     }
-    let waiting: Vec<usize> = srv
-        .blocking
-        .clients
-        .iter()
-        .copied()
-        .filter(|&cid| {
-            srv.clients
-                .get(cid)
-                .and_then(|c| c.blocked.as_ref())
-                .is_some_and(|b| b.wants_type == WAIT_TYPE)
-        })
-        .collect();
+    let waiting = crate::blocked::blocked_clients_where(srv, |b| b.wants_type == WAIT_TYPE);
     for cid in waiting {
         let (woff, want) = {
             let c = &srv.clients[cid];
@@ -879,15 +868,7 @@ fn disconnect_replicas(srv: &mut Server) {
 /// Unblock clients blocked on keys with an error (the instance changed
 /// role; `disconnectAllBlockedClients`).
 fn disconnect_blocked_clients(srv: &mut Server) {
-    for cid in srv.blocking.clients.clone() {
-        let is_wait = srv
-            .clients
-            .get(cid)
-            .and_then(|c| c.blocked.as_ref())
-            .is_some_and(|b| b.wants_type == WAIT_TYPE);
-        if is_wait {
-            continue;
-        }
+    for cid in crate::blocked::blocked_clients_where(srv, |b| b.wants_type != WAIT_TYPE) {
         crate::blocked::unblock(srv, cid);
         if let Some(c) = srv.clients.get_mut(cid) {
             c.reply.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");

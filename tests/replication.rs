@@ -262,6 +262,27 @@ fn chained_replicas_follow_the_top_master() {
     );
 }
 
+/// The replica of `mc` follows it: the full sync, the live stream, WAIT
+/// counting its acks, and a partial resynchronisation after its link is
+/// killed (the master's `sync_partial_ok` becomes 1).
+fn follow_through_partial_resync(mc: &mut Conn, rc: &mut Conn, seed: u64) {
+    wait_in_sync(mc, rc);
+    assert_same(&snapshot(mc), &snapshot(rc), "after full sync");
+    workload(mc, seed, 400);
+    wait_in_sync(mc, rc);
+    assert_same(&snapshot(mc), &snapshot(rc), "after the stream");
+    mc.cmd("SET waited 1");
+    assert_eq!(mc.cmd("WAIT 1 5000"), b":1\r\n");
+    mc.cmd("CLIENT KILL TYPE replica");
+    workload(mc, seed + 1, 50);
+    wait_in_sync(mc, rc);
+    assert_same(&snapshot(mc), &snapshot(rc), "after a partial resync");
+    assert_eq!(
+        info_field(mc, "stats", "sync_partial_ok").as_deref(),
+        Some("1")
+    );
+}
+
 #[test]
 fn ferrodis_replica_of_redis() {
     let m = match start_redis(&["--repl-diskless-sync-delay", "0"]) {
@@ -272,27 +293,7 @@ fn ferrodis_replica_of_redis() {
     workload(&mut mc, 20, 200);
     let r = start_replica_ferrodis(m.port);
     let mut rc = Conn::connect(r.port);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(&snapshot(&mut mc), &snapshot(&mut rc), "after full sync");
-    workload(&mut mc, 21, 400);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(&snapshot(&mut mc), &snapshot(&mut rc), "after the stream");
-    // Redis's master sees our acks.
-    mc.cmd("SET waited 1");
-    assert_eq!(mc.cmd("WAIT 1 5000"), b":1\r\n");
-    // And our partial resync works against Redis.
-    mc.cmd("CLIENT KILL TYPE replica");
-    workload(&mut mc, 22, 50);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(
-        &snapshot(&mut mc),
-        &snapshot(&mut rc),
-        "after a partial resync",
-    );
-    assert_eq!(
-        info_field(&mut mc, "stats", "sync_partial_ok").as_deref(),
-        Some("1")
-    );
+    follow_through_partial_resync(&mut mc, &mut rc, 21);
 }
 
 #[test]
@@ -317,25 +318,7 @@ fn redis_replica_of_ferrodis() {
         None => return,
     };
     let mut rc = Conn::connect(r.port);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(&snapshot(&mut mc), &snapshot(&mut rc), "after full sync");
-    workload(&mut mc, 31, 400);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(&snapshot(&mut mc), &snapshot(&mut rc), "after the stream");
-    mc.cmd("SET waited 1");
-    assert_eq!(mc.cmd("WAIT 1 5000"), b":1\r\n");
-    mc.cmd("CLIENT KILL TYPE replica");
-    workload(&mut mc, 32, 50);
-    wait_in_sync(&mut mc, &mut rc);
-    assert_same(
-        &snapshot(&mut mc),
-        &snapshot(&mut rc),
-        "after a partial resync",
-    );
-    assert_eq!(
-        info_field(&mut mc, "stats", "sync_partial_ok").as_deref(),
-        Some("1")
-    );
+    follow_through_partial_resync(&mut mc, &mut rc, 31);
     drop(r);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -231,74 +231,25 @@ pub fn migrate_command(srv: &mut Server, ctx: &mut Ctx) {
         String::from_utf8_lossy(ctx.arg(1)),
         String::from_utf8_lossy(ctx.arg(2))
     );
-    let compress = srv.config.rdbcompression;
+    let req = Request {
+        name,
+        dbid,
+        timeout,
+        user,
+        password,
+        replace,
+        keys,
+    };
     let mut may_retry = true;
     loop {
-        // The request: AUTH, SELECT, one RESTORE per live key.
-        let mut cmd = Vec::new();
-        let got = get_socket(srv, ctx, &name, timeout).map(|s| s.map(|s| s.last_dbid));
-        let sock_db = match got {
-            Ok(Some(db)) => db,
+        match attempt(srv, ctx, &req) {
             Ok(None) => return,
-            Err(Failure::Io { writing, timed_out }) => {
-                if may_retry && !timed_out {
-                    may_retry = false;
-                    continue;
-                }
-                ctx.out.error(&format!(
-                    "IOERR error or timeout {} to target instance",
-                    if writing { "writing" } else { "reading" }
-                ));
-                return;
-            }
-        };
-        if let Some(pw) = &password {
-            let mut argv = vec![b"AUTH".to_vec()];
-            if let Some(u) = &user {
-                argv.push(u.clone());
-            }
-            argv.push(pw.clone());
-            crate::aof::cat_command(&mut cmd, &argv);
-        }
-        let select = sock_db != dbid;
-        if select {
-            crate::aof::cat_command(
-                &mut cmd,
-                &[b"SELECT".to_vec(), dbid.to_string().into_bytes()],
-            );
-        }
-        let mut sent: Vec<Vec<u8>> = Vec::new();
-        let now = crate::server::now_ms();
-        for k in &keys {
-            let ttl = match srv.dbs[ctx.db].get_expire(k) {
-                Some(at) if at - now < 0 => continue,
-                Some(at) => (at - now).max(1),
-                None => 0,
-            };
-            let payload = match srv.dbs[ctx.db].peek(k) {
-                Some(o) => encode::dump_payload(&o.value, compress),
-                None => continue,
-            };
-            let mut argv = vec![
-                b"RESTORE".to_vec(),
-                k.clone(),
-                ttl.to_string().into_bytes(),
-                payload,
-            ];
-            if replace {
-                argv.push(b"REPLACE".to_vec());
-            }
-            crate::aof::cat_command(&mut cmd, &argv);
-            sent.push(k.clone());
-        }
-        let result = exchange(srv, &name, &cmd, password.is_some(), select, sent.len());
-        match result {
-            Ok(replies) => {
-                finish(srv, ctx, &name, dbid, copy, &sent, replies);
+            Ok(Some((sent, replies))) => {
+                finish(srv, ctx, &req.name, dbid, copy, &sent, replies);
                 return;
             }
             Err(Failure::Io { writing, timed_out }) => {
-                srv.migrate.sockets.remove(&name);
+                srv.migrate.sockets.remove(&req.name);
                 if may_retry && !timed_out {
                     may_retry = false;
                     continue;
@@ -311,6 +262,86 @@ pub fn migrate_command(srv: &mut Server, ctx: &mut Ctx) {
             }
         }
     }
+}
+
+/// What one MIGRATE sends.
+struct Request {
+    /// `host:port`, the connection cache key.
+    name: String,
+    dbid: i64,
+    timeout: Duration,
+    user: Option<Vec<u8>>,
+    password: Option<Vec<u8>>,
+    replace: bool,
+    /// Keys that existed when the command started.
+    keys: Vec<Vec<u8>>,
+}
+
+/// The keys a try sent, and the target's replies.
+type Sent = (Vec<Vec<u8>>, Replies);
+
+/// One try: get a connection, send AUTH, SELECT and one RESTORE per key
+/// still alive, read the replies. `Ok(None)`: an error was replied; on
+/// success, the keys sent and the target's replies.
+fn attempt(
+    srv: &mut Server,
+    ctx: &mut Ctx,
+    req: &Request,
+) -> Result<Option<Sent>, Failure> {
+    let sock_db = match get_socket(srv, ctx, &req.name, req.timeout)? {
+        Some(s) => s.last_dbid,
+        None => return Ok(None),
+    };
+    let mut cmd = Vec::new();
+    if let Some(pw) = &req.password {
+        let mut argv = vec![b"AUTH".to_vec()];
+        if let Some(u) = &req.user {
+            argv.push(u.clone());
+        }
+        argv.push(pw.clone());
+        crate::aof::cat_command(&mut cmd, &argv);
+    }
+    let select = sock_db != req.dbid;
+    if select {
+        crate::aof::cat_command(
+            &mut cmd,
+            &[b"SELECT".to_vec(), req.dbid.to_string().into_bytes()],
+        );
+    }
+    let compress = srv.config.rdbcompression;
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    let now = crate::server::now_ms();
+    for k in &req.keys {
+        let ttl = match srv.dbs[ctx.db].get_expire(k) {
+            Some(at) if at - now < 0 => continue,
+            Some(at) => (at - now).max(1),
+            None => 0,
+        };
+        let payload = match srv.dbs[ctx.db].peek(k) {
+            Some(o) => encode::dump_payload(&o.value, compress),
+            None => continue,
+        };
+        let mut argv = vec![
+            b"RESTORE".to_vec(),
+            k.clone(),
+            ttl.to_string().into_bytes(),
+            payload,
+        ];
+        if req.replace {
+            argv.push(b"REPLACE".to_vec());
+        }
+        crate::aof::cat_command(&mut cmd, &argv);
+        sent.push(k.clone());
+    }
+    let replies = exchange(
+        srv,
+        &req.name,
+        &cmd,
+        req.password.is_some(),
+        select,
+        sent.len(),
+    )?;
+    Ok(Some((sent, replies)))
 }
 
 /// The replies of one exchange: AUTH's, SELECT's, then one per RESTORE

@@ -78,31 +78,20 @@ fn spawn_ready(mut cmd: impl FnMut(u16) -> Command) -> Server {
 
 /// Start ferrodis with extra arguments.
 pub fn start_ferrodis(extra: &[&str]) -> Server {
-    let bin = env!("CARGO_BIN_EXE_ferrodis");
-    spawn_ready(|port| {
-        let mut c = Command::new(bin);
-        c.args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--loglevel",
-            "warning",
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        c
-    })
+    spawn_ferrodis(None, extra)
 }
 
 /// Start ferrodis with a config file (which must come first, as for
 /// redis-server) and extra arguments.
 pub fn start_ferrodis_with_config(conf: &str, extra: &[&str]) -> Server {
+    spawn_ferrodis(Some(conf), extra)
+}
+
+fn spawn_ferrodis(conf: Option<&str>, extra: &[&str]) -> Server {
     let bin = env!("CARGO_BIN_EXE_ferrodis");
     spawn_ready(|port| {
         let mut c = Command::new(bin);
-        c.arg(conf)
+        c.args(conf)
             .args([
                 "--port",
                 &port.to_string(),
