@@ -283,11 +283,7 @@ type Sent = (Vec<Vec<u8>>, Replies);
 /// One try: get a connection, send AUTH, SELECT and one RESTORE per key
 /// still alive, read the replies. `Ok(None)`: an error was replied; on
 /// success, the keys sent and the target's replies.
-fn attempt(
-    srv: &mut Server,
-    ctx: &mut Ctx,
-    req: &Request,
-) -> Result<Option<Sent>, Failure> {
+fn attempt(srv: &mut Server, ctx: &mut Ctx, req: &Request) -> Result<Option<Sent>, Failure> {
     let sock_db = match get_socket(srv, ctx, &req.name, req.timeout)? {
         Some(s) => s.last_dbid,
         None => return Ok(None),

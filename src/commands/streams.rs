@@ -1434,21 +1434,33 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
 // XCLAIM / XAUTOCLAIM
 // ---------------------------------------------------------------------------
 
+/// Whether `key` holds a stream with consumer group `grp`; if not, the
+/// WRONGTYPE or NOGROUP error is replied (XCLAIM, XAUTOCLAIM).
+fn require_group(srv: &mut Server, ctx: &mut Ctx, db: usize, key: &[u8], grp: &[u8]) -> bool {
+    let has_group = match lookup_stream(srv, db, key, false) {
+        Err(WrongType) => {
+            ctx.out.error(WRONGTYPE);
+            return false;
+        }
+        Ok(s) => s.is_some_and(|s| s.cgroups.contains_key(grp)),
+    };
+    if !has_group {
+        ctx.out.error(&format!(
+            "NOGROUP No such key '{}' or consumer group '{}'",
+            lossy(key),
+            lossy(grp)
+        ));
+    }
+    has_group
+}
+
 /// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]`
 pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
     let key = ctx.argv[1].clone();
     let grp = ctx.argv[2].clone();
-    let has_group = match lookup_stream(srv, db, &key, false) {
-        Err(WrongType) => return ctx.out.error(WRONGTYPE),
-        Ok(s) => s.is_some_and(|s| s.cgroups.contains_key(&grp)),
-    };
-    if !has_group {
-        return ctx.out.error(&format!(
-            "NOGROUP No such key '{}' or consumer group '{}'",
-            lossy(&key),
-            lossy(&grp)
-        ));
+    if !require_group(srv, ctx, db, &key, &grp) {
+        return;
     }
     let Some(minidle) = parse_ll(ctx, 4, Some("Invalid min-idle-time argument for XCLAIM")) else {
         return;
@@ -1654,16 +1666,8 @@ pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
     let db = ctx.db;
     let key = ctx.argv[1].clone();
     let grp = ctx.argv[2].clone();
-    let has_group = match lookup_stream(srv, db, &key, false) {
-        Err(WrongType) => return ctx.out.error(WRONGTYPE),
-        Ok(s) => s.is_some_and(|s| s.cgroups.contains_key(&grp)),
-    };
-    if !has_group {
-        return ctx.out.error(&format!(
-            "NOGROUP No such key '{}' or consumer group '{}'",
-            lossy(&key),
-            lossy(&grp)
-        ));
+    if !require_group(srv, ctx, db, &key, &grp) {
+        return;
     }
     let cname = ctx.argv[3].clone();
     let now = mstime();
