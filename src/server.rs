@@ -342,7 +342,7 @@ impl Server {
         Server {
             config,
             dbs,
-            clients: Slab::with_capacity(1024),
+            clients: Slab::new(),
             commands: CommandTable::new(commands::TABLE),
             stats: Stats::default(),
             dirty: 0,
