@@ -1101,6 +1101,11 @@ impl Server {
             let view = if self.repl.is_replica() {
                 if self.clients[cid].flags.master {
                     ReplicaExpiry::Master
+                } else if def.flags & table::WRITE != 0 {
+                    // A write on a writable replica (replica-read-only no)
+                    // deletes the expired keys it touches, as Redis's
+                    // lookupKeyWrite does there.
+                    ReplicaExpiry::Normal
                 } else {
                     ReplicaExpiry::Hide
                 }

@@ -403,3 +403,39 @@ fn sync_stream_format() {
     let role = String::from_utf8_lossy(&mc.cmd("ROLE")).into_owned();
     assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n"), "{}", role);
 }
+
+/// A replica never expires keys itself: reads hide a key whose TTL passed
+/// while the master has not deleted it yet; the master client still sees
+/// it; a write on a writable replica replaces it.
+#[test]
+fn replica_expiry_view() {
+    let m = start_ferrodis(&["--enable-debug-command", "yes"]);
+    let mut mc = Conn::connect(m.port);
+    assert_eq!(mc.cmd("DEBUG SET-ACTIVE-EXPIRE 0"), b"+OK\r\n");
+    let r = start_ferrodis(&[
+        "--replicaof",
+        "127.0.0.1",
+        &m.port.to_string(),
+        "--replica-read-only",
+        "no",
+    ]);
+    let mut rc = Conn::connect(r.port);
+    wait_in_sync(&mut mc, &mut rc);
+    mc.cmd("SADD s a");
+    mc.cmd("PEXPIRE s 100");
+    wait_in_sync(&mut mc, &mut rc);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    // Logically expired on the replica, but still there (DBSIZE counts it).
+    assert_eq!(rc.cmd("SMEMBERS s"), b"*0\r\n");
+    assert_eq!(rc.cmd("EXISTS s"), b":0\r\n");
+    assert_eq!(rc.cmd("DBSIZE"), b":1\r\n");
+    // The master expires it when it touches it and sends the DEL before
+    // its write; the replica follows.
+    mc.cmd("SADD s c");
+    wait_in_sync(&mut mc, &mut rc);
+    assert_eq!(mc.cmd("SCARD s"), b":1\r\n");
+    assert_eq!(rc.cmd("SMEMBERS s"), b"*1\r\n$1\r\nc\r\n");
+    // A local write on the writable replica starts from an empty key.
+    assert_eq!(rc.cmd("SADD s2 x"), b":1\r\n");
+    assert_eq!(rc.cmd("SCARD s2"), b":1\r\n");
+}
