@@ -334,7 +334,7 @@ pub(crate) fn format_percentile(v: f64) -> String {
 }
 
 /// `strerror(errno)` for an I/O error: Rust's message without the " (os error N)" suffix.
-fn strerror(e: &std::io::Error) -> String {
+pub(crate) fn strerror(e: &std::io::Error) -> String {
     let text = e.to_string();
     match e.raw_os_error() {
         Some(code) => text

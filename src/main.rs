@@ -244,6 +244,10 @@ fn main() {
     ROLE.store(b'M', Ordering::Relaxed);
 
     let mut srv = Server::new(cfg);
+    if let Err(e) = ferrodis::commands::acl_cmd::load_users_at_startup(&mut srv) {
+        log::error!("{e}");
+        std::process::exit(1);
+    }
     srv.config_file = config_file.map(|f| {
         std::fs::canonicalize(&f)
             .map(|p| p.display().to_string())

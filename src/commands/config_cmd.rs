@@ -54,6 +54,12 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
             }
             // appendonly: start (a synchronous rewrite) or stop the AOF
             // (Redis's updateAppendonly).
+            // ACLUpdateDefaultUserPassword: requirepass is the default
+            // user's password.
+            if changed.contains(&"requirepass") {
+                let pass = srv.config.requirepass.clone();
+                srv.acl.set_default_password(&srv.commands, pass.as_deref());
+            }
             if changed.contains(&"appendonly") {
                 if !srv.config.appendonly {
                     crate::aof::stop(srv);
