@@ -24,6 +24,12 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
         ctx.out.error(SYNTAX_ERR);
         return;
     }
+    // Secrets (requirepass, masterauth...) never reach SLOWLOG or MONITOR.
+    for j in (2..ctx.argc()).step_by(2) {
+        if crate::config::is_sensitive(ctx.arg(j)) {
+            ctx.redact.push(j + 1);
+        }
+    }
     let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
         .chunks(2)
         .map(|p| (p[0].as_slice(), p[1].as_slice()))
