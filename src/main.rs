@@ -245,7 +245,9 @@ fn main() {
 
     let mut srv = Server::new(cfg);
     if let Err(e) = ferrodis::commands::acl_cmd::load_users_at_startup(&mut srv) {
-        log::error!("{e}");
+        for line in e.lines() {
+            log::error!("{line}");
+        }
         std::process::exit(1);
     }
     srv.config_file = config_file.map(|f| {

@@ -714,7 +714,10 @@ pub fn load_users_at_startup(srv: &mut Server) -> Result<(), String> {
     for line in configured {
         let name = line[0].as_bytes().to_vec();
         if !crate::acl::is_valid_username(&name) {
-            return Err("Spaces not allowed in ACL usernames".into());
+            return Err(
+                "Spaces not allowed in ACL usernames\nCritical error while loading ACLs. Exiting."
+                    .into(),
+            );
         }
         let ops: Vec<Vec<u8>> = line[1..].iter().map(|s| s.as_bytes().to_vec()).collect();
         let merged = crate::acl::merge_selector_args(&ops)
@@ -731,7 +734,7 @@ pub fn load_users_at_startup(srv: &mut Server) -> Result<(), String> {
         for op in &merged {
             if let Err(e) = u.apply(&srv.commands, idx, op, all) {
                 return Err(format!(
-                    "Error loading ACL rule '{}' for the user named '{}': {}",
+                    "Error loading ACL rule '{}' for the user named '{}': {}\nCritical error while loading ACLs. Exiting.",
                     String::from_utf8_lossy(op),
                     line[0],
                     e.text()
