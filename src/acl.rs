@@ -186,7 +186,9 @@ impl CmdIndex {
     fn lookup(&self, t: &CommandTable, name: &[u8]) -> Option<CmdId> {
         let parts: Vec<&[u8]> = name.split(|&b| b == b'|').collect();
         match parts.len() {
-            1 => t.find_fullname(name).filter(|&id| self.parent[id].is_none()),
+            1 => t
+                .find_fullname(name)
+                .filter(|&id| self.parent[id].is_none()),
             2 => {
                 let base = t.find_fullname(parts[0])?;
                 if self.children[base].is_empty() {
@@ -271,12 +273,7 @@ impl Selector {
     }
 
     /// `ACLSetSelector`: apply one rule.
-    pub fn apply(
-        &mut self,
-        t: &CommandTable,
-        idx: &CmdIndex,
-        op: &[u8],
-    ) -> Result<(), RuleError> {
+    pub fn apply(&mut self, t: &CommandTable, idx: &CmdIndex, op: &[u8]) -> Result<(), RuleError> {
         let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
         if is("allkeys") || is("~*") {
             self.allkeys = true;
@@ -816,17 +813,18 @@ impl User {
         let h = crate::util::sha256::sha256_hex(pass);
         // Compare every hash in full: no early exit on the first byte.
         self.passwords.iter().fold(false, |found, p| {
-            let diff = p
-                .bytes()
-                .zip(h.bytes())
-                .fold(0u8, |d, (a, b)| d | (a ^ b));
+            let diff = p.bytes().zip(h.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b));
             found | (diff == 0)
         })
     }
 }
 
 fn valid_hash(h: &[u8]) -> Result<String, RuleError> {
-    if h.len() != 64 || !h.iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+    if h.len() != 64
+        || !h
+            .iter()
+            .all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
         return Err(RuleError::BadHash);
     }
     Ok(String::from_utf8_lossy(h).into_owned())
@@ -1047,7 +1045,10 @@ mod tests {
         }
         assert_eq!(v.selectors[0].allowed, u.selectors[0].allowed);
         let u = user(&t, &idx, &["-@all", "+set", "+@hash"]);
-        assert_eq!(u.selectors[0].describe_commands(&t, &idx), "-@all +@hash +set");
+        assert_eq!(
+            u.selectors[0].describe_commands(&t, &idx),
+            "-@all +@hash +set"
+        );
     }
 
     #[test]
@@ -1065,7 +1066,9 @@ mod tests {
             Err(Denied::Key(1))
         );
         assert!(u.check_command(&t, set, &a(&["set", "k1", "v"])).is_ok());
-        assert!(u.check_command(&t, publish, &a(&["publish", "chx", "m"])).is_ok());
+        assert!(u
+            .check_command(&t, publish, &a(&["publish", "chx", "m"]))
+            .is_ok());
         assert_eq!(
             u.check_command(&t, publish, &a(&["publish", "x", "m"])),
             Err(Denied::Channel(1))
@@ -1092,7 +1095,10 @@ mod tests {
             .map(|s| s.as_bytes().to_vec())
             .collect();
         let m = merge_selector_args(&ops).unwrap();
-        assert_eq!(m, vec![b"on".to_vec(), b"(~x +get)".to_vec(), b"(+set)".to_vec()]);
+        assert_eq!(
+            m,
+            vec![b"on".to_vec(), b"(~x +get)".to_vec(), b"(+set)".to_vec()]
+        );
         let bad = vec![b"(~x".to_vec()];
         assert!(merge_selector_args(&bad).is_err());
     }

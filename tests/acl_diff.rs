@@ -105,9 +105,15 @@ fn setuser_errors() {
         &["u", "~*", "~x"],
         &["u", "&*", "&x"],
         &["u", "#abc"],
-        &["u", "#2C26B46B68FFC68FF99B453C1D30413413422D706483BFA0F98A5E886266E7AE"],
+        &[
+            "u",
+            "#2C26B46B68FFC68FF99B453C1D30413413422D706483BFA0F98A5E886266E7AE",
+        ],
         &["u", "<nope"],
-        &["u", "!2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"],
+        &[
+            "u",
+            "!2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+        ],
         &["u", "+config|get|x"],
         &["u", "+config|"],
         &["u", "-select|0"],
@@ -157,8 +163,17 @@ fn cat_genpass_help_and_arity() {
 #[test]
 fn dryrun() {
     let mut p = pair_or_skip!();
-    p.same(&["ACL", "SETUSER", "alice", "on", "%R~r*", "%W~w*", "~k*", "&ch*", "+@all", "-hset"]);
-    p.same(&["ACL", "SETUSER", "dave", "on", "(~x* +@string)", "(~y* +@hash)"]);
+    p.same(&[
+        "ACL", "SETUSER", "alice", "on", "%R~r*", "%W~w*", "~k*", "&ch*", "+@all", "-hset",
+    ]);
+    p.same(&[
+        "ACL",
+        "SETUSER",
+        "dave",
+        "on",
+        "(~x* +@string)",
+        "(~y* +@hash)",
+    ]);
     let cases: &[&[&str]] = &[
         &["alice", "get", "k1"],
         &["alice", "get", "r1"],
@@ -195,8 +210,19 @@ fn auth_and_noperm() {
     let mut p = pair_or_skip!();
     p.same(&["AUTH", "x"]);
     p.same(&[
-        "ACL", "SETUSER", "alice", "on", ">pw", "~k*", "&ch*", "+@read", "+@connection",
-        "+@transaction", "+publish", "+eval", "+acl|whoami",
+        "ACL",
+        "SETUSER",
+        "alice",
+        "on",
+        ">pw",
+        "~k*",
+        "&ch*",
+        "+@read",
+        "+@connection",
+        "+@transaction",
+        "+publish",
+        "+eval",
+        "+acl|whoami",
     ]);
     p.same(&["ACL", "SETUSER", "off", "off", ">pw", "+@all"]);
     let (mut r, mut o) = p.second();
@@ -216,11 +242,31 @@ fn auth_and_noperm() {
     same_on(&mut r, &mut o, &["GET", "x1"]);
     same_on(&mut r, &mut o, &["EXEC"]);
     // Scripts: redis.call checks the caller's user.
-    same_on(&mut r, &mut o, &["EVAL", "return redis.call('get','x1')", "0"]);
-    same_on(&mut r, &mut o, &["EVAL", "return redis.pcall('set','k1','v')", "0"]);
-    same_on(&mut r, &mut o, &["EVAL", "return redis.acl_check_cmd('get','k1')", "0"]);
-    same_on(&mut r, &mut o, &["EVAL", "return redis.acl_check_cmd('set','k1','v')", "0"]);
-    same_on(&mut r, &mut o, &["EVAL", "return redis.acl_check_cmd('nosuch')", "0"]);
+    same_on(
+        &mut r,
+        &mut o,
+        &["EVAL", "return redis.call('get','x1')", "0"],
+    );
+    same_on(
+        &mut r,
+        &mut o,
+        &["EVAL", "return redis.pcall('set','k1','v')", "0"],
+    );
+    same_on(
+        &mut r,
+        &mut o,
+        &["EVAL", "return redis.acl_check_cmd('get','k1')", "0"],
+    );
+    same_on(
+        &mut r,
+        &mut o,
+        &["EVAL", "return redis.acl_check_cmd('set','k1','v')", "0"],
+    );
+    same_on(
+        &mut r,
+        &mut o,
+        &["EVAL", "return redis.acl_check_cmd('nosuch')", "0"],
+    );
     // HELLO AUTH switches users too; RESET goes back to default.
     same_on(&mut r, &mut o, &["HELLO", "2", "AUTH", "alice", "bad"]);
     same_on(&mut r, &mut o, &["RESET"]);

@@ -99,10 +99,7 @@ pub fn log_denied(
             srv.commands.entries[id].fullname.as_bytes().to_vec(),
         ),
         Denied::Key(i) => (LogReason::Key, argv.get(i).cloned().unwrap_or_default()),
-        Denied::Channel(i) => (
-            LogReason::Channel,
-            argv.get(i).cloned().unwrap_or_default(),
-        ),
+        Denied::Channel(i) => (LogReason::Channel, argv.get(i).cloned().unwrap_or_default()),
     };
     add_log_entry(srv, cid, reason, context, object, None);
 }
@@ -127,7 +124,13 @@ pub fn noperm_error(srv: &Server, d: Denied, id: CmdId) -> String {
 
 /// `ACLAuthenticateUser`: on success client `cid` runs as `user`; on
 /// failure an `auth` entry goes to the ACL LOG.
-pub fn authenticate(srv: &mut Server, cid: usize, user: &[u8], pass: &[u8], cmd_name: &[u8]) -> bool {
+pub fn authenticate(
+    srv: &mut Server,
+    cid: usize,
+    user: &[u8],
+    pass: &[u8],
+    cmd_name: &[u8],
+) -> bool {
     let ok = srv
         .acl
         .users
@@ -616,10 +619,7 @@ pub fn load_from_file(srv: &mut Server, file: &str, current: Option<usize>) -> R
         if line.is_empty() {
             continue;
         }
-        let argv: Vec<Vec<u8>> = line
-            .split(|&b| b == b' ')
-            .map(|a| a.to_vec())
-            .collect();
+        let argv: Vec<Vec<u8>> = line.split(|&b| b == b' ').map(|a| a.to_vec()).collect();
         if argv[0] != b"user" || argv.len() < 2 {
             errors.push_str(&format!(
                 "{file}:{linenum} should start with user keyword followed by the username. "

@@ -370,7 +370,10 @@ fn getkeys_proc(name: &str, argv: &[Vec<u8>]) -> Vec<KeyRef> {
         }
         // `migrateGetKeys`: every key is read and deleted here.
         "migrate" => match table::movable_key_indexes(name, argv) {
-            Some(Some(keys)) => keys.into_iter().map(|pos| at(pos, RW | ACCESS | DELETE)).collect(),
+            Some(Some(keys)) => keys
+                .into_iter()
+                .map(|pos| at(pos, RW | ACCESS | DELETE))
+                .collect(),
             _ => Vec::new(),
         },
         "sort_ro" => vec![at(1, RO | ACCESS)],

@@ -280,6 +280,7 @@ static ACL_SUBS: [CommandDef; 13] = [
     cmd("whoami", 2, NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Return the name of the user associated to the current connection", O1, acl_cmd::acl_whoami_command),
 ];
 
+#[rustfmt::skip]
 static SLOWLOG_SUBS: [CommandDef; 4] = [
     cmd("get", -2, ADMIN | LOADING | STALE, 0, NO_KEYS, "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", crate::slowlog::slowlog_get_command),
     cmd("help", 2, LOADING | STALE, 0, NO_KEYS, "server", "6.2.0", "Show helpful text about the different subcommands", O1, crate::slowlog::slowlog_help_command),
