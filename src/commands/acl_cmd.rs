@@ -309,6 +309,15 @@ fn user_line(srv: &Server, u: &User) -> Vec<u8> {
     line
 }
 
+/// Every user as a `user` line, for CONFIG REWRITE.
+pub fn user_lines(srv: &Server) -> Vec<String> {
+    srv.acl
+        .users
+        .values()
+        .map(|u| String::from_utf8_lossy(&user_line(srv, u)).into_owned())
+        .collect()
+}
+
 /// ACL LIST
 pub fn acl_list_command(srv: &mut Server, ctx: &mut Ctx) {
     ctx.out.array_len(srv.acl.users.len());

@@ -143,9 +143,18 @@ pub fn config_rewrite_command(srv: &mut Server, ctx: &mut Ctx) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let master = srv.repl.master.as_ref().map(|m| (m.host.clone(), m.port));
-    let content =
-        srv.config
-            .rewrite_content(&old, &cwd, master.as_ref().map(|(h, p)| (h.as_str(), *p)));
+    // Users go to the config file unless an ACL file holds them.
+    let users = if srv.config.aclfile.is_empty() {
+        crate::commands::acl_cmd::user_lines(srv)
+    } else {
+        Vec::new()
+    };
+    let content = srv.config.rewrite_content_with_users(
+        &old,
+        &cwd,
+        master.as_ref().map(|(h, p)| (h.as_str(), *p)),
+        Some(&users),
+    );
     let write = || -> std::io::Result<()> {
         use std::io::Write;
         let tmp = format!("{}.tmp-{}", path, std::process::id());
