@@ -54,7 +54,8 @@ pub struct Client {
     pub laddr: String,
     pub fd: i32,
     pub name: Option<Vec<u8>>,
-    /// The ACL user this connection runs as (`default` until AUTH).
+    /// The ACL user this connection runs as (`default` until AUTH; empty
+    /// for the master link and the AOF loader, which ACLs never restrict).
     pub user: Vec<u8>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
@@ -276,7 +277,11 @@ impl Client {
             events,
             self.last_cmd
                 .map_or("NULL", |id| table.entries[id].fullname.as_str()),
-            String::from_utf8_lossy(&self.user),
+            if self.user.is_empty() {
+                "(superuser)".into()
+            } else {
+                String::from_utf8_lossy(&self.user)
+            },
             if self.tracking.on {
                 self.tracking.redirect as i64
             } else {
