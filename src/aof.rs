@@ -1461,6 +1461,8 @@ fn read_command(buf: &[u8], pos: &mut usize) -> Result<Option<Vec<Vec<u8>>>, Par
 fn create_fake_client(srv: &mut Server) -> usize {
     let mut c = crate::client::Client::new(0, None, now_ms());
     c.flags.authenticated = true;
+    // Loading replays what was already allowed: no ACL user.
+    c.user = Vec::new();
     let (conns, next_id) = (srv.stats.numconnections, srv.next_client_id);
     let cid = srv.add_client(c);
     srv.stats.numconnections = conns;

@@ -54,6 +54,9 @@ pub struct Client {
     pub laddr: String,
     pub fd: i32,
     pub name: Option<Vec<u8>>,
+    /// The ACL user this connection runs as (`default` until AUTH; empty
+    /// for the master link and the AOF loader, which ACLs never restrict).
+    pub user: Vec<u8>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
     /// Selected database index.
@@ -138,6 +141,7 @@ impl Client {
             laddr,
             fd,
             name: None,
+            user: b"default".to_vec(),
             lib_name: None,
             lib_ver: None,
             db: 0,
@@ -246,7 +250,7 @@ impl Client {
         let qbuf_free = self.qb.capacity() - self.qb.used();
         let tot_mem = self.qb.capacity() + self.reply.memory() + self.argv_mem + 1024;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -273,6 +277,11 @@ impl Client {
             events,
             self.last_cmd
                 .map_or("NULL", |id| table.entries[id].fullname.as_str()),
+            if self.user.is_empty() {
+                "(superuser)".into()
+            } else {
+                String::from_utf8_lossy(&self.user)
+            },
             if self.tracking.on {
                 self.tracking.redirect as i64
             } else {

@@ -334,7 +334,7 @@ pub(crate) fn format_percentile(v: f64) -> String {
 }
 
 /// `strerror(errno)` for an I/O error: Rust's message without the " (os error N)" suffix.
-fn strerror(e: &std::io::Error) -> String {
+pub(crate) fn strerror(e: &std::io::Error) -> String {
     let text = e.to_string();
     match e.raw_os_error() {
         Some(code) => text
@@ -3498,6 +3498,20 @@ impl Config {
     /// lines (as `# ??? ` comments) and `include`/`rename-command`/`user`/`loadmodule` lines
     /// are kept. `cwd` is written as `dir`, `replicaof` is the server's current master.
     pub fn rewrite_content(&self, old: &str, cwd: &str, replicaof: Option<(&str, u16)>) -> String {
+        self.rewrite_content_with_users(old, cwd, replicaof, None)
+    }
+
+    /// [`Config::rewrite_content`], with the ACL users as `user` lines
+    /// (`rewriteConfigUserOption`): `Some(lines)` replaces the file's
+    /// `user` lines with `lines` (an empty slice removes them, as Redis
+    /// does when an `aclfile` holds the users); `None` keeps them.
+    pub fn rewrite_content_with_users(
+        &self,
+        old: &str,
+        cwd: &str,
+        replicaof: Option<(&str, u16)>,
+        users: Option<&[String]>,
+    ) -> String {
         let defaults = Config::default();
         let mut st = RewriteState::from_old(old);
         for def in CONFIGS.iter() {
@@ -3592,6 +3606,12 @@ impl Config {
                     st.rewrite_line(name, format!("{} {}", name, v), force);
                 }
             }
+        }
+        if let Some(lines) = users {
+            for l in lines {
+                st.rewrite_line("user", l.clone(), true);
+            }
+            st.mark_processed("user");
         }
         st.content()
     }

@@ -644,9 +644,9 @@ fn accept_clients(srv: &mut Server, registry: &mio::Registry, idx: usize) {
         log::debug!("Accepted {}", client.addr);
         let cid = srv.add_client(client);
         if let Some(c) = srv.clients.get_mut(cid) {
-            if srv.config.requirepass.is_none() {
-                c.flags.authenticated = true;
-            }
+            // clientSetDefaultAuth: authenticated when the default user
+            // needs no password.
+            c.flags.authenticated = !srv.acl.default_needs_auth();
             if let Some(s) = c.sock.as_mut() {
                 if let Err(e) = registry.register(s, Token(cid), Interest::READABLE) {
                     log::warn!("register client: {}", e);

@@ -10,6 +10,7 @@
 //!
 //! | module | role | Redis file |
 //! |---|---|---|
+//! | [`acl`] | ACL users, selectors, permission checks, ACL LOG | `acl.c` |
 //! | [`config`] | redis.conf parser, CONFIG GET/SET registry | `config.c` |
 //! | [`event_loop`] | mio poll loop: accept, read, write, timers | `ae.c`, `networking.c` |
 //! | [`server`] | server state, `process_command`, `call()`, cron | `server.c` |
@@ -56,6 +57,7 @@
 //! [`resp::reply::ReplyBuf`]; `before_sleep` in [`event_loop`] writes it out.
 //! See `docs/architecture.md` for the full walkthrough.
 
+pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod blocked;

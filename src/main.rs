@@ -244,6 +244,12 @@ fn main() {
     ROLE.store(b'M', Ordering::Relaxed);
 
     let mut srv = Server::new(cfg);
+    if let Err(e) = ferrodis::commands::acl_cmd::load_users_at_startup(&mut srv) {
+        for line in e.lines() {
+            log::error!("{line}");
+        }
+        std::process::exit(1);
+    }
     srv.config_file = config_file.map(|f| {
         std::fs::canonicalize(&f)
             .map(|p| p.display().to_string())

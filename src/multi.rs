@@ -257,6 +257,31 @@ pub fn exec_command(srv: &mut Server, ctx: &mut Ctx) {
     srv.in_exec = true;
     srv.exec_propagated.clear();
     for (id, argv) in state.commands {
+        // The user's permissions may have changed since the command was
+        // queued: check them again (execCommand).
+        if let Err(d) = crate::commands::acl_cmd::check_all_perm(srv, cid, id, &argv) {
+            use crate::acl::Denied;
+            let reason = match d {
+                Denied::Cmd => "no permission to execute the command or subcommand",
+                Denied::Key(_) => "no permission to touch the specified keys",
+                Denied::Channel(_) => {
+                    "no permission to access one of the channels used as arguments"
+                }
+            };
+            crate::commands::acl_cmd::log_denied(
+                srv,
+                cid,
+                d,
+                crate::acl::LogContext::Multi,
+                id,
+                &argv,
+            );
+            let c = &mut srv.clients[cid];
+            c.reply.error(&format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}"));
+            let errs = std::mem::take(&mut c.reply.errors);
+            srv.count_errors(errs);
+            continue;
+        }
         srv.call(cid, id, argv);
     }
     srv.in_exec = false;

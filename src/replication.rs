@@ -1098,6 +1098,8 @@ fn connect_to_master(srv: &mut Server) {
     c.sock = Some(sock);
     c.flags.master = true;
     c.flags.authenticated = true;
+    // The master's stream is never refused by ACLs (no user, as in Redis).
+    c.user = Vec::new();
     c.flags.write_registered = true;
     // The master is never answered (except REPLCONF GETACK).
     c.reply_mode = crate::client::ReplyMode::Off;

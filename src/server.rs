@@ -324,6 +324,8 @@ pub struct Server {
     pub repl: crate::replication::ReplState,
     /// MIGRATE's cached connections (see commands/migrate.rs).
     pub migrate: crate::commands::migrate::MigrateCache,
+    /// ACL users and the ACL LOG (see acl.rs).
+    pub acl: crate::acl::Acl,
 }
 
 /// An active CLIENT PAUSE.
@@ -339,11 +341,14 @@ impl Server {
         let now = now_ms();
         let hz = config.hz;
         let proto_max_bulk_len = config.proto_max_bulk_len;
+        let commands = CommandTable::new(commands::TABLE);
+        let mut acl = crate::acl::Acl::new(&commands);
+        acl.set_default_password(&commands, config.requirepass.as_deref());
         Server {
             config,
             dbs,
             clients: Slab::new(),
-            commands: CommandTable::new(commands::TABLE),
+            commands,
             stats: Stats::default(),
             dirty: 0,
             next_client_id: 1,
@@ -407,6 +412,7 @@ impl Server {
             loading: false,
             repl: crate::replication::ReplState::new(),
             migrate: Default::default(),
+            acl,
         }
     }
 
@@ -899,13 +905,29 @@ impl Server {
                 return;
             }
         }
-        if !self.clients[cid].flags.authenticated && def.flags & table::NO_AUTH == 0 {
-            if self.config.requirepass.is_none() {
-                self.clients[cid].flags.authenticated = true;
+        // authRequired: the default user has a password (or is off) and
+        // this connection has not authenticated.
+        if !self.clients[cid].flags.authenticated
+            && def.flags & table::NO_AUTH == 0
+            && self.acl.default_needs_auth()
+        {
+            self.reject(cid, Some(id), "NOAUTH Authentication required.", &argv);
+            return;
+        }
+        // ACLCheckAllPerm: the command, its keys and its channels must be
+        // allowed to the connection's user.
+        if let Err(d) = crate::commands::acl_cmd::check_all_perm(self, cid, id, &argv) {
+            // The log's client description names the refused command.
+            self.clients[cid].last_cmd = Some(id);
+            let context = if crate::multi::in_multi(self, cid) {
+                crate::acl::LogContext::Multi
             } else {
-                self.reject(cid, Some(id), "NOAUTH Authentication required.", &argv);
-                return;
-            }
+                crate::acl::LogContext::Toplevel
+            };
+            crate::commands::acl_cmd::log_denied(self, cid, d, context, id, &argv);
+            let msg = crate::commands::acl_cmd::noperm_error(self, d, id);
+            self.reject(cid, Some(id), &msg, &argv);
+            return;
         }
         if self.tracking.clients > 0 {
             crate::tracking::limit_used_slots(self);

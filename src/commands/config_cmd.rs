@@ -24,6 +24,12 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
         ctx.out.error(SYNTAX_ERR);
         return;
     }
+    // Secrets (requirepass, masterauth...) never reach SLOWLOG or MONITOR.
+    for j in (2..ctx.argc()).step_by(2) {
+        if crate::config::is_sensitive(ctx.arg(j)) {
+            ctx.redact.push(j + 1);
+        }
+    }
     let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
         .chunks(2)
         .map(|p| (p[0].as_slice(), p[1].as_slice()))
@@ -54,6 +60,12 @@ pub fn config_set_command(srv: &mut Server, ctx: &mut Ctx) {
             }
             // appendonly: start (a synchronous rewrite) or stop the AOF
             // (Redis's updateAppendonly).
+            // ACLUpdateDefaultUserPassword: requirepass is the default
+            // user's password.
+            if changed.contains(&"requirepass") {
+                let pass = srv.config.requirepass.clone();
+                srv.acl.set_default_password(&srv.commands, pass.as_deref());
+            }
             if changed.contains(&"appendonly") {
                 if !srv.config.appendonly {
                     crate::aof::stop(srv);
@@ -131,9 +143,18 @@ pub fn config_rewrite_command(srv: &mut Server, ctx: &mut Ctx) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let master = srv.repl.master.as_ref().map(|m| (m.host.clone(), m.port));
-    let content =
-        srv.config
-            .rewrite_content(&old, &cwd, master.as_ref().map(|(h, p)| (h.as_str(), *p)));
+    // Users go to the config file unless an ACL file holds them.
+    let users = if srv.config.aclfile.is_empty() {
+        crate::commands::acl_cmd::user_lines(srv)
+    } else {
+        Vec::new()
+    };
+    let content = srv.config.rewrite_content_with_users(
+        &old,
+        &cwd,
+        master.as_ref().map(|(h, p)| (h.as_str(), *p)),
+        Some(&users),
+    );
     let write = || -> std::io::Result<()> {
         use std::io::Write;
         let tmp = format!("{}.tmp-{}", path, std::process::id());

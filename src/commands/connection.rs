@@ -53,21 +53,15 @@ pub fn reset_command(srv: &mut Server, ctx: &mut Ctx) {
     c.resp = 2;
     ctx.out.resp = 2;
     ctx.db = 0;
-    if srv.config.requirepass.is_some() {
-        c.flags.authenticated = false;
-    }
+    crate::commands::acl_cmd::set_default_auth(srv, ctx.cid);
     ctx.out.status("RESET");
 }
 
-/// Check a password for `user` (only the default user exists).
-fn authenticate(srv: &mut Server, cid: usize, user: &[u8], pass: &[u8]) -> bool {
-    let ok = user == b"default"
-        && (srv.config.requirepass.is_none()
-            || srv.config.requirepass.as_deref().map(str::as_bytes) == Some(pass));
-    if ok {
-        srv.clients[cid].flags.authenticated = true;
-    }
-    ok
+/// Check `user`'s password and switch the connection to that user
+/// (Redis's `ACLAuthenticateUser`).
+fn authenticate(srv: &mut Server, ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
+    let name = ctx.arg(0).to_vec();
+    crate::commands::acl_cmd::authenticate(srv, ctx.cid, user, pass, &name)
 }
 
 /// AUTH [username] password
@@ -78,7 +72,7 @@ pub fn auth_command(srv: &mut Server, ctx: &mut Ctx) {
     }
     ctx.redact = (1..ctx.argc()).collect();
     let (user, pass) = if ctx.argc() == 2 {
-        if srv.config.requirepass.is_none() {
+        if srv.acl.default().nopass {
             ctx.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
@@ -86,7 +80,7 @@ pub fn auth_command(srv: &mut Server, ctx: &mut Ctx) {
     } else {
         (ctx.arg(1).to_vec(), ctx.arg(2).to_vec())
     };
-    if authenticate(srv, ctx.cid, &user, &pass) {
+    if authenticate(srv, ctx, &user, &pass) {
         ctx.out.ok();
     } else {
         ctx.out
@@ -135,7 +129,7 @@ pub fn hello_command(srv: &mut Server, ctx: &mut Ctx) {
         if arg_eq(&opt, "auth") && more >= 2 {
             ctx.redact.extend([j + 1, j + 2]);
             let (u, p) = (ctx.arg(j + 1).to_vec(), ctx.arg(j + 2).to_vec());
-            if !authenticate(srv, ctx.cid, &u, &p) {
+            if !authenticate(srv, ctx, &u, &p) {
                 ctx.out
                     .error("WRONGPASS invalid username-password pair or user is disabled.");
                 return;
@@ -406,7 +400,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
             } else if arg_eq(&opt, "laddr") {
                 laddr = Some(String::from_utf8_lossy(&val).into_owned());
             } else if arg_eq(&opt, "user") {
-                if val != b"default" {
+                if !srv.acl.users.contains_key(&val) {
                     ctx.out.error(&format!(
                         "ERR No such user '{}'",
                         String::from_utf8_lossy(&val)
@@ -457,7 +451,7 @@ pub fn client_kill_command(srv: &mut Server, ctx: &mut Ctx) {
             continue;
         }
         if let Some(u) = &user {
-            if u != b"default" {
+            if *u != c.user {
                 continue;
             }
         }

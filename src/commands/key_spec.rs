@@ -368,6 +368,14 @@ fn getkeys_proc(name: &str, argv: &[Vec<u8>]) -> Vec<KeyRef> {
             };
             vec![at(1, flags)]
         }
+        // `migrateGetKeys`: every key is read and deleted here.
+        "migrate" => match table::movable_key_indexes(name, argv) {
+            Some(Some(keys)) => keys
+                .into_iter()
+                .map(|pos| at(pos, RW | ACCESS | DELETE))
+                .collect(),
+            _ => Vec::new(),
+        },
         "sort_ro" => vec![at(1, RO | ACCESS)],
         "sort" => crate::commands::sort::sort_get_keys(argv)
             .into_iter()

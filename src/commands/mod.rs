@@ -5,6 +5,7 @@
 //! COMMAND INFO/DOCS/COUNT/LIST and INFO commandstats all read it. One
 //! module per command family, named after the Redis file it mirrors.
 
+pub mod acl_cmd;
 pub mod bitops;
 pub mod config_cmd;
 pub mod connection;
@@ -260,6 +261,23 @@ static LATENCY_SUBS: [CommandDef; 7] = [
     cmd("history", 3, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return timestamp-latency samples for the event.", O1, crate::latency::latency_history_command),
     cmd("latest", 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Return the latest latency samples for all events.", O1, crate::latency::latency_latest_command),
     cmd("reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "2.8.13", "Reset latency data for one or more events.", O1, crate::latency::latency_reset_command),
+];
+
+#[rustfmt::skip]
+static ACL_SUBS: [CommandDef; 13] = [
+    cmd("cat", -2, NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set.", acl_cmd::acl_cat_command),
+    cmd("deluser", -3, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Remove the specified ACL users and the associated rules", "O(1) amortized time considering the typical user.", acl_cmd::acl_deluser_command),
+    cmd("dryrun", -4, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "7.0.0", "Returns whether the user can execute the given command without executing the command.", "O(1).", acl_cmd::acl_dryrun_command),
+    cmd("genpass", -2, NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Generate a pseudorandom secure password to use for ACL users", O1, acl_cmd::acl_genpass_command),
+    cmd("getuser", 3, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Get the rules for a specific ACL user", "O(N). Where N is the number of password, command and pattern rules that the user has.", acl_cmd::acl_getuser_command),
+    cmd("help", 2, LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Show helpful text about the different subcommands", O1, acl_cmd::acl_help_command),
+    cmd("list", 2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "List the current ACL rules in ACL config file format", "O(N). Where N is the number of configured users.", acl_cmd::acl_list_command),
+    cmd("load", 2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Reload the ACLs from the configured ACL file", "O(N). Where N is the number of configured users.", acl_cmd::acl_load_command),
+    cmd("log", -2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "List latest events denied because of ACLs in place", "O(N) with N being the number of entries shown.", acl_cmd::acl_log_command),
+    cmd("save", 2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Save the current ACL rules in the configured ACL file", "O(N). Where N is the number of configured users.", acl_cmd::acl_save_command),
+    cmd("setuser", -3, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided.", acl_cmd::acl_setuser_command),
+    cmd("users", 2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "List the username of all the configured ACL rules", "O(N). Where N is the number of configured users.", acl_cmd::acl_users_command),
+    cmd("whoami", 2, NOSCRIPT | LOADING | STALE | SENTINEL, 0, NO_KEYS, "server", "6.0.0", "Return the name of the user associated to the current connection", O1, acl_cmd::acl_whoami_command),
 ];
 
 #[rustfmt::skip]
@@ -615,6 +633,7 @@ pub static TABLE: &[CommandDef] = &[
     container("config", "server", "2.0.0", "A container for server configuration commands", container_alone, &CONFIG_SUBS),
     container("memory", "server", "4.0.0", "A container for memory diagnostics commands", container_alone, &MEMORY_SUBS),
     cmd("info", -1, LOADING | STALE | SENTINEL, ACL_DANGEROUS, NO_KEYS, "server", "1.0.0", "Get information and statistics about the server", O1, info::info_command),
+    container("acl", "server", "6.0.0", "A container for Access List Control commands ", container_alone, &ACL_SUBS),
     container("slowlog", "server", "2.2.12", "A container for slow log commands", container_alone, &SLOWLOG_SUBS),
     container("latency", "server", "2.8.13", "A container for latency diagnostics commands", container_alone, &LATENCY_SUBS),
     cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, 0, NO_KEYS, "server", "1.0.0", "Listen for all requests received by the server in real time", "", sv::monitor_command),

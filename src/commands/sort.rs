@@ -200,6 +200,17 @@ fn sort_compare(a: &SortItem, b: &SortItem, m: SortMode) -> Ordering {
 }
 
 /// Redis's `sortCommandGeneric`; see the module essay.
+/// `ACLUserCheckCmdWithUnrestrictedKeyAccess` for the caller: some
+/// selector allows this SORT and may read any key.
+fn full_key_access(srv: &Server, ctx: &Ctx) -> bool {
+    crate::commands::acl_cmd::user_of(srv, ctx.cid).unrestricted_keys_for(
+        &srv.commands,
+        ctx.cmd,
+        &ctx.argv,
+        crate::commands::key_spec::ACCESS,
+    )
+}
+
 fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
     let db = ctx.db;
     let mut desc = false;
@@ -239,9 +250,21 @@ fn sort_generic(srv: &mut Server, ctx: &mut Ctx, readonly: bool) {
         } else if arg_eq(a, "by") && left >= 1 {
             let p = ctx.argv[j + 1].clone();
             dontsort = !p.contains(&b'*');
+            // A real BY pattern reads arbitrary keys: only for a user who
+            // may read every key with this command.
+            if !dontsort && !full_key_access(srv, ctx) {
+                return ctx
+                    .out
+                    .error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+            }
             sortby = Some(p);
             j += 1;
         } else if arg_eq(a, "get") && left >= 1 {
+            if !full_key_access(srv, ctx) {
+                return ctx
+                    .out
+                    .error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+            }
             gets.push(ctx.argv[j + 1].clone());
             j += 1;
         } else {

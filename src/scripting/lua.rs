@@ -781,12 +781,18 @@ fn make_api(lua: &Lua, deprecated_api: bool) -> mlua::Result<Table<'_>> {
                 Ok(a) => a,
                 Err(msg) => return raise_err(lua, msg),
             };
-            let known = with_server(|srv| srv.commands.lookup(&argv).is_ok()).unwrap_or(false);
-            if !known {
-                return raise_err(lua, "Invalid command passed to redis.acl_check_cmd()");
+            // None: unknown command; Some(allowed) for the caller's user.
+            let verdict = with_server(|srv| {
+                let id = srv.commands.lookup(&argv).ok()?;
+                let caller = srv.scripting.run.as_ref().map(|r| r.caller)?;
+                let user = crate::commands::acl_cmd::user_of(srv, caller);
+                Some(user.check_command(&srv.commands, id, &argv).is_ok())
+            })
+            .flatten();
+            match verdict {
+                Some(ok) => Ok((Value::Boolean(ok), false)),
+                None => raise_err(lua, "Invalid command passed to redis.acl_check_cmd()"),
             }
-            // Every connection is the default user, allowed everything.
-            Ok((Value::Boolean(true), false))
         })?,
     )?;
     api.raw_set(

@@ -718,6 +718,19 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
             "This Redis command is not allowed from script",
         );
     }
+    // scriptVerifyACL: the script's commands run as the caller's user.
+    let caller = srv.scripting.run.as_ref().map(|r| r.caller);
+    let sc = script_client(srv);
+    let user = caller
+        .and_then(|c| srv.clients.get(c))
+        .map(|c| c.user.clone())
+        .unwrap_or_else(|| b"default".to_vec());
+    srv.clients[sc].user = user;
+    if let Err(d) = crate::commands::acl_cmd::check_all_perm(srv, sc, id, &argv) {
+        crate::commands::acl_cmd::log_denied(srv, sc, d, crate::acl::LogContext::Lua, id, &argv);
+        let msg = format!("The user executing the script {}", d.message());
+        return reject(srv, Some(id), &msg);
+    }
     let (read_only, allow_oom, write_dirty, oom_at_start, resp) = match &srv.scripting.run {
         Some(r) => (
             r.read_only,
@@ -765,7 +778,6 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
             r.write_dirty = true;
         }
     }
-    let sc = script_client(srv);
     srv.clients[sc].resp = resp;
     srv.call(sc, id, argv);
     let c = &mut srv.clients[sc];

@@ -6,6 +6,7 @@
 //! - [`numbers`]: `string2ll`/`string2ull`/`string2d` parsing and `ll2string`,
 //!   `%.17g` (`addReplyDouble`), `d2string` and `fixedpoint_d2string` formatting.
 //! - [`sha1`]: SHA-1 and `sha1hex`, the names of cached scripts.
+//! - [`sha256`]: SHA-256, the hashes of ACL passwords.
 //! - [`long_double`]: a software x87 `long double` for INCRBYFLOAT, HINCRBYFLOAT and
 //!   GEOPOS, with `string2ld` parsing and `ld2string(LD_STR_HUMAN)` formatting.
 //! - [`lzf`]: the LZF compressor and decompressor (quicklist node compression, RDB strings).
@@ -23,6 +24,7 @@ pub mod long_double;
 pub mod lzf;
 pub mod numbers;
 pub mod sha1;
+pub mod sha256;
 
 /// A minimal blocking RESP2 client for differential tests against a real
 /// redis-server. Tests using it are skipped (with a printed reason) unless
