@@ -10,27 +10,9 @@
 
 mod common;
 
-use common::{show, start_ferrodis, start_redis, Conn, Server};
-
-struct Pair {
-    redis: Conn,
-    ours: Conn,
-    ports: (u16, u16),
-    _servers: (Server, Server),
-}
+use common::{show, Conn, Pair};
 
 impl Pair {
-    fn new() -> Option<Pair> {
-        let r = start_redis(&[])?;
-        let o = start_ferrodis(&[]);
-        Some(Pair {
-            redis: Conn::connect(r.port),
-            ours: Conn::connect(o.port),
-            ports: (r.port, o.port),
-            _servers: (r, o),
-        })
-    }
-
     /// A second connection to each server.
     fn second(&self) -> (Conn, Conn) {
         (Conn::connect(self.ports.0), Conn::connect(self.ports.1))

@@ -9,27 +9,9 @@
 
 mod common;
 
-use common::{parse_line, read_one, show, start_ferrodis, start_redis, Conn, Rng, Server};
-
-struct Pair {
-    redis: Conn,
-    ours: Conn,
-    ports: (u16, u16),
-    _servers: (Server, Server),
-}
+use common::{parse_line, read_one, show, Conn, Pair, Rng};
 
 impl Pair {
-    fn new() -> Option<Pair> {
-        let r = start_redis(&[])?;
-        let o = start_ferrodis(&[]);
-        Some(Pair {
-            redis: Conn::connect(r.port),
-            ours: Conn::connect(o.port),
-            ports: (r.port, o.port),
-            _servers: (r, o),
-        })
-    }
-
     fn both_args(&mut self, args: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
         (self.redis.cmd_args(args), self.ours.cmd_args(args))
     }

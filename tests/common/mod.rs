@@ -332,3 +332,29 @@ impl Rng {
         lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
     }
 }
+
+/// A connection to a real redis-server and one to ferrodis, each started
+/// for the test, for differential tests that send both the same commands.
+/// Test files add the comparison methods they need (`impl common::Pair`).
+pub struct Pair {
+    pub redis: Conn,
+    pub ours: Conn,
+    /// (redis port, ferrodis port), for extra connections.
+    pub ports: (u16, u16),
+    _servers: (Server, Server),
+}
+
+impl Pair {
+    /// Both servers with default settings; None (with the reason printed)
+    /// when redis-server is not installed.
+    pub fn new() -> Option<Pair> {
+        let r = start_redis(&[])?;
+        let o = start_ferrodis(&[]);
+        Some(Pair {
+            redis: Conn::connect(r.port),
+            ours: Conn::connect(o.port),
+            ports: (r.port, o.port),
+            _servers: (r, o),
+        })
+    }
+}
