@@ -1434,6 +1434,46 @@ pub fn xpending_command(srv: &mut Server, ctx: &mut Ctx) {
 // XCLAIM / XAUTOCLAIM
 // ---------------------------------------------------------------------------
 
+/// How XCLAIM / XAUTOCLAIM update a claimed PEL entry.
+struct ClaimOpts {
+    now: i64,
+    /// The entry's new delivery time (XCLAIM's IDLE/TIME, else now).
+    delivery_time: i64,
+    /// RETRYCOUNT: set the delivery count; otherwise it grows by one,
+    /// except with JUSTID.
+    retrycount: Option<u64>,
+    justid: bool,
+}
+
+/// Give PEL entry `id` of `cg` to consumer `cname` (created, or its seen
+/// time refreshed, on the first claim of the command: `have_consumer`) and
+/// update its delivery time and count, the step XCLAIM and XAUTOCLAIM
+/// share. Returns the entry as it now is and the group's last ID, for the
+/// propagated XCLAIM.
+fn claim_nack(
+    cg: &mut ConsumerGroup,
+    id: StreamId,
+    cname: &[u8],
+    o: &ClaimOpts,
+    have_consumer: &mut bool,
+    fx: &mut Effects,
+) -> (Option<Nack>, StreamId) {
+    if !*have_consumer {
+        touch_consumer(cg, cname, o.now, fx);
+        *have_consumer = true;
+    }
+    cg.assign_nack(id, cname);
+    if let Some(nack) = cg.pel.get_mut(&id) {
+        nack.delivery_time = o.delivery_time;
+        if let Some(n) = o.retrycount {
+            nack.delivery_count = n;
+        } else if !o.justid {
+            nack.delivery_count = nack.delivery_count.wrapping_add(1);
+        }
+    }
+    (cg.pel.get(&id).cloned(), cg.last_id)
+}
+
 /// Whether `key` holds a stream with consumer group `grp`; if not, the
 /// WRONGTYPE or NOGROUP error is replied (XCLAIM, XAUTOCLAIM).
 fn require_group(srv: &mut Server, ctx: &mut Ctx, db: usize, key: &[u8], grp: &[u8]) -> bool {
@@ -1579,21 +1619,14 @@ pub fn xclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             if !forced && minidle != 0 && now.saturating_sub(nack.delivery_time) < minidle {
                 continue;
             }
-            if !have_consumer {
-                touch_consumer(cg, &cname, now, &mut fx);
-                have_consumer = true;
-            }
-            cg.assign_nack(id, &cname);
-            if let Some(nack) = cg.pel.get_mut(&id) {
-                nack.delivery_time = deliverytime;
-                if retrycount >= 0 {
-                    nack.delivery_count = retrycount as u64;
-                } else if !justid {
-                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
-                }
-            }
-            let nack = cg.pel.get(&id).cloned();
-            let cg_last = cg.last_id;
+            let retry = (retrycount >= 0).then_some(retrycount as u64);
+            let claim = ClaimOpts {
+                now,
+                delivery_time: deliverytime,
+                retrycount: retry,
+                justid,
+            };
+            let (nack, cg_last) = claim_nack(cg, id, &cname, &claim, &mut have_consumer, &mut fx);
             if justid {
                 tmp.bulk(&id.to_bytes());
             } else {
@@ -1714,19 +1747,14 @@ pub fn xautoclaim_command(srv: &mut Server, ctx: &mut Ctx) {
             } else {
                 let delivered = cg.pel.get(&id).map(|n| n.delivery_time).unwrap_or(now);
                 if minidle == 0 || now.saturating_sub(delivered) >= minidle {
-                    if !have_consumer {
-                        touch_consumer(cg, &cname, now, &mut fx);
-                        have_consumer = true;
-                    }
-                    cg.assign_nack(id, &cname);
-                    if let Some(nack) = cg.pel.get_mut(&id) {
-                        nack.delivery_time = now;
-                        if !justid {
-                            nack.delivery_count = nack.delivery_count.wrapping_add(1);
-                        }
-                    }
-                    let nack = cg.pel.get(&id).cloned();
-                    let cg_last = cg.last_id;
+                    let claim = ClaimOpts {
+                        now,
+                        delivery_time: now,
+                        retrycount: None,
+                        justid,
+                    };
+                    let (nack, cg_last) =
+                        claim_nack(cg, id, &cname, &claim, &mut have_consumer, &mut fx);
                     if justid {
                         tmp.bulk(&id.to_bytes());
                     } else {
