@@ -64,6 +64,7 @@ use std::net::ToSocketAddrs;
 
 use mio::{Interest, Token};
 
+use crate::aof::cat_command;
 use crate::commands::arg_eq;
 use crate::server::{now_ms, Ctx, Server};
 
@@ -272,11 +273,6 @@ impl Default for ReplState {
     }
 }
 
-/// Append `argv` as a RESP multibulk to `buf`.
-fn cat_command(buf: &mut Vec<u8>, argv: &[Vec<u8>]) {
-    crate::aof::cat_command(buf, argv);
-}
-
 // ---------------------------------------------------------------------------
 // Master side: feeding the stream
 // ---------------------------------------------------------------------------
@@ -333,15 +329,6 @@ fn create_backlog(srv: &mut Server) {
         srv.repl.backlog = Some(VecDeque::new());
         // Nothing selected in the new history yet.
         srv.repl.slave_seldb = -1;
-    }
-}
-
-/// `CONFIG SET repl-backlog-size`: trim the backlog to the new size.
-pub fn resize_backlog(srv: &mut Server) {
-    let cap = srv.config.repl_backlog_size.max(16 * 1024) as usize;
-    if let Some(b) = srv.repl.backlog.as_mut() {
-        let excess = b.len().saturating_sub(cap);
-        b.drain(..excess);
     }
 }
 
@@ -1257,19 +1244,17 @@ fn handshake_reply(srv: &mut Server, state: LinkState, line: &[u8]) {
     let text = String::from_utf8_lossy(line).into_owned();
     match state {
         LinkState::ReceivePong => {
-            if text.starts_with('-')
-                && !text.starts_with("-NOAUTH")
-                && !text.starts_with("-NOPERM")
-                && !text.starts_with("-ERR operation not permitted")
+            // Only authentication errors stop the handshake; any other
+            // reply (even an error) shows a live master.
+            if text.starts_with("-NOAUTH")
+                || text.starts_with("-NOPERM")
+                || text.starts_with("-ERR operation not permitted")
             {
-                log::info!("Master replied to PING, replication can continue...");
-            } else if text.starts_with('-') {
                 log::warn!("Error reply to PING from master: '{}'", text);
                 abort_link(srv);
                 return;
-            } else {
-                log::info!("Master replied to PING, replication can continue...");
             }
+            log::info!("Master replied to PING, replication can continue...");
             if let Some(pass) = srv.config.masterauth.clone() {
                 let mut argv = vec![b"AUTH".to_vec()];
                 if let Some(u) = srv.config.masteruser.clone() {
@@ -1396,20 +1381,18 @@ fn psync_reply(srv: &mut Server, text: &str) {
         }
         create_backlog(srv);
         let off = srv.repl.master_repl_offset;
-        if let Some(m) = srv.repl.master.as_mut() {
-            m.state = LinkState::Connected;
-            m.reploff = off;
-            m.read_reploff = off + m.cid.map_or(0, |_| 0);
-            m.down_since_ms = 0;
-        }
         // Bytes already read after the +CONTINUE line are stream.
         let pending = srv
             .repl
-            .master_cid()
-            .and_then(|cid| srv.clients.get(cid))
+            .master
+            .as_ref()
+            .and_then(|m| srv.clients.get(m.cid?))
             .map_or(0, |c| c.qb.len() as i64);
         if let Some(m) = srv.repl.master.as_mut() {
+            m.state = LinkState::Connected;
+            m.reploff = off;
             m.read_reploff = off + pending;
+            m.down_since_ms = 0;
         }
         log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         if let Some(cid) = srv.repl.master_cid() {

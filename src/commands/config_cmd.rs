@@ -155,21 +155,7 @@ pub fn config_rewrite_command(srv: &mut Server, ctx: &mut Ctx) {
         master.as_ref().map(|(h, p)| (h.as_str(), *p)),
         Some(&users),
     );
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let tmp = format!("{}.tmp-{}", path, std::process::id());
-        let res = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(content.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if res.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        res
-    };
-    match write() {
+    match replace_file(&path, content.as_bytes()) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
             ctx.out.ok();
@@ -179,4 +165,20 @@ pub fn config_rewrite_command(srv: &mut Server, ctx: &mut Ctx) {
             ctx.out.error(&format!("ERR Rewriting config file: {}", e));
         }
     }
+}
+
+/// Replace `path` with `data` atomically: a temporary file beside it,
+/// written and fsynced, then renamed over it (removed on failure).
+fn replace_file(path: &str, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = format!("{}.tmp-{}", path, std::process::id());
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -367,36 +367,37 @@ fn load_image(
 /// databases (the BASE file, or the preamble of an old-style AOF). Returns
 /// the offset where the image ends.
 pub fn load_aof_preamble(srv: &mut Server, buf: &[u8]) -> std::result::Result<usize, String> {
+    load_keeping_expired(srv, buf, false)
+}
+
+/// Load the RDB image a master sent for a full resynchronisation
+/// (`rdbLoad` with `RDBFLAGS_REPLICATION`). Keys whose TTL passed are kept:
+/// on a replica only the master expires keys, and it will send the DELs.
+/// Its function libraries replace ours.
+pub fn load_replica_image(srv: &mut Server, buf: &[u8]) -> std::result::Result<(), String> {
+    load_keeping_expired(srv, buf, true).map(|_| ())
+}
+
+/// Load an image into the server's databases, keeping keys whose TTL
+/// passed, and install its function libraries (replacing same-named ones
+/// with `replace_functions`). Returns the offset where the image ends.
+fn load_keeping_expired(
+    srv: &mut Server,
+    buf: &[u8],
+    replace_functions: bool,
+) -> std::result::Result<usize, String> {
     srv.cmd_time_ms = crate::server::now_ms();
     let limits = Limits::from_config(&srv.config);
     let clock = LoadClock::for_server(srv);
     let check = srv.config.rdbchecksum;
     let (stats, end) = load_image(buf, &mut srv.dbs, &limits, &clock, false, check, true)?;
-    load_functions(srv, &stats.functions, false)?;
+    load_functions(srv, &stats.functions, replace_functions)?;
     log::info!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         stats.keys_loaded,
         stats.keys_expired
     );
     Ok(end)
-}
-
-/// Load the RDB image a master sent for a full resynchronisation
-/// (`rdbLoad` with `RDBFLAGS_REPLICATION`). Keys whose TTL passed are kept:
-/// on a replica only the master expires keys, and it will send the DELs.
-pub fn load_replica_image(srv: &mut Server, buf: &[u8]) -> std::result::Result<(), String> {
-    srv.cmd_time_ms = crate::server::now_ms();
-    let limits = Limits::from_config(&srv.config);
-    let clock = LoadClock::for_server(srv);
-    let check = srv.config.rdbchecksum;
-    let (stats, _) = load_image(buf, &mut srv.dbs, &limits, &clock, false, check, true)?;
-    load_functions(srv, &stats.functions, true)?;
-    log::info!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        stats.keys_loaded,
-        stats.keys_expired
-    );
-    Ok(())
 }
 
 /// The save parameters the server's configuration calls for.
