@@ -1127,6 +1127,10 @@ pub struct Config {
     pub lfu_decay_time: u32,
     /// `active-expire-effort`: 1..=10.
     pub active_expire_effort: u32,
+    /// `busy-poll-us` (a ferrodis extension, hidden from `CONFIG GET *`): after a poll
+    /// that returned events, keep polling without sleeping for this many microseconds
+    /// before blocking again (0 sleeps at once, as Redis does). See `EventLoop::run`.
+    pub busy_poll_us: u32,
     /// `activerehashing`.
     pub activerehashing: bool,
 
@@ -1458,6 +1462,7 @@ impl Default for Config {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             active_expire_effort: 1,
+            busy_poll_us: 50,
             activerehashing: true,
 
             lazyfree_lazy_eviction: false,
@@ -1919,6 +1924,7 @@ static CONFIGS: &[ConfigDef] = &[
     num_cfg!("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, rdb_key_save_delay: i32, SIGNED, INTEGER),
     num_cfg!("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, key_load_delay: i32, SIGNED, INTEGER),
     num_cfg!("active-expire-effort", None, MODIFIABLE, 1, 10, active_expire_effort: u32, SIGNED, INTEGER),
+    num_cfg!("busy-poll-us", None, MODIFIABLE | HIDDEN, 0, 1_000_000, busy_poll_us: u32, SIGNED, INTEGER),
     num_cfg!("hz", None, MODIFIABLE, 0, INT_MAX, hz: u32, SIGNED, INTEGER),
     num_cfg!("min-replicas-to-write", Some("min-slaves-to-write"), MODIFIABLE, 0, INT_MAX, min_replicas_to_write: u32, SIGNED, INTEGER),
     num_cfg!("min-replicas-max-lag", Some("min-slaves-max-lag"), MODIFIABLE, 0, INT_MAX, min_replicas_max_lag: u32, SIGNED, INTEGER),

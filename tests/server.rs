@@ -780,3 +780,56 @@ fn config_rewrite() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CPU time (user + system, clock ticks) the process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // Fields after the command name, which is in parentheses: state is
+    // field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// `busy-poll-us` (ferrodis's busy polling after activity) is a hidden,
+/// modifiable parameter: CONFIG GET/SET see it, `CONFIG GET *` does not,
+/// and requests are served the same with and without it.
+#[test]
+fn busy_poll_config_and_serving() {
+    let s = start_ferrodis(&[]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(
+        c.cmd("CONFIG GET busy-poll-us"),
+        b"*2\r\n$12\r\nbusy-poll-us\r\n$2\r\n50\r\n"
+    );
+    let all = c.cmd("CONFIG GET *");
+    assert!(!String::from_utf8_lossy(&all).contains("busy-poll"));
+    assert_eq!(
+        c.cmd("CONFIG SET busy-poll-us -1"),
+        b"-ERR CONFIG SET failed (possibly related to argument 'busy-poll-us') - argument must be between 0 and 1000000 inclusive\r\n"
+    );
+    for us in ["0", "1000", "50"] {
+        assert_eq!(c.cmd(&format!("CONFIG SET busy-poll-us {us}")), b"+OK\r\n");
+        for i in 0..200 {
+            assert_eq!(c.cmd(&format!("INCR bp{us}")), format!(":{}\r\n", i + 1).into_bytes());
+        }
+    }
+}
+
+/// The busy-poll window only opens on activity: a server whose clients are
+/// all quiet sleeps in poll (a bug that kept spinning would burn a whole
+/// core here: about 100 ticks per second).
+#[test]
+fn idle_server_does_not_spin() {
+    let s = start_ferrodis(&["--busy-poll-us", "1000000"]);
+    let mut c = Conn::connect(s.port);
+    assert_eq!(c.cmd("PING"), b"+PONG\r\n");
+    // The 1 s window after that PING is allowed to spin; measure after it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = s.child.id();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 40, "idle server used {used} ticks in 2 s");
+    assert_eq!(c.cmd("PING"), b"+PONG\r\n");
+}
