@@ -143,8 +143,7 @@ impl EventLoop {
             // activity. The price is up to that many microseconds of CPU per
             // quiet gap under light load.
             let spin = Duration::from_micros(srv.config.busy_poll_us as u64);
-            let spinning =
-                !timeout.is_zero() && now.saturating_duration_since(last_busy) < spin;
+            let spinning = !timeout.is_zero() && now.saturating_duration_since(last_busy) < spin;
             if spinning {
                 timeout = Duration::ZERO;
             }

@@ -811,7 +811,10 @@ fn busy_poll_config_and_serving() {
     for us in ["0", "1000", "50"] {
         assert_eq!(c.cmd(&format!("CONFIG SET busy-poll-us {us}")), b"+OK\r\n");
         for i in 0..200 {
-            assert_eq!(c.cmd(&format!("INCR bp{us}")), format!(":{}\r\n", i + 1).into_bytes());
+            assert_eq!(
+                c.cmd(&format!("INCR bp{us}")),
+                format!(":{}\r\n", i + 1).into_bytes()
+            );
         }
     }
 }
