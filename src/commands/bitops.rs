@@ -402,7 +402,7 @@ fn lookup_string_for_bit<'a>(
     let d = &mut srv.dbs[db];
     let created = d.lookup(key, now).is_none();
     if created {
-        d.add(key.into(), RObj::string(RStr::Raw(vec![0; need]), new_lru));
+        d.add(key.into(), RObj::string(RStr::raw(vec![0; need]), new_lru));
     }
     let o = d
         .dict
@@ -701,7 +701,7 @@ pub fn bitop_command(srv: &mut Server, ctx: &mut Ctx) {
         // setKey looks the target up for writing first: an expired target
         // is reaped (and its expiry propagated) before being overwritten.
         d.expire_if_needed(&dest, now);
-        let existed = d.set(&dest, RObj::string(RStr::Raw(res), lru), false);
+        let existed = d.set(&dest, RObj::string(RStr::raw(res), lru), false);
         let dbi = ctx.db;
         if !existed {
             srv.notify(ctx, NOTIFY_NEW, "new", &dest, dbi);

@@ -16,6 +16,7 @@ use crate::config::{NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW};
 use crate::db::dict::random_below;
 use crate::db::hash::HashLimits;
 use crate::db::listpack::LpEntry;
+use crate::db::Enc;
 use crate::db::{HashValue, RObj, Value};
 use crate::resp::reply::ReplyBuf;
 use crate::server::{Ctx, Server};
@@ -452,12 +453,12 @@ pub fn hscan_command(srv: &mut Server, ctx: &mut Ctx) {
         _ => return,
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next_cursor = match h {
-        HashValue::Listpack(_) => {
+    let next_cursor = match h.enc() {
+        Enc::Listpack(_) => {
             items.extend(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())));
             0
         }
-        HashValue::Table(d) => {
+        Enc::Big(d) => {
             let count = count.saturating_mul(2);
             let mut max_iterations = count.saturating_mul(10);
             let mut cur = cursor;
@@ -591,15 +592,15 @@ fn hrandfield_with_count(srv: &mut Server, ctx: &mut Ctx, l: i64, with_values: b
     // Case 1: independent picks.
     if !unique || count == 1 {
         reply_len(out, count);
-        match h {
-            HashValue::Table(d) => {
+        match h.enc_mut() {
+            Enc::Big(d) => {
                 for _ in 0..count {
                     if let Some((f, v)) = d.fair_random_entry() {
                         emit(out, LpEntry::Str(f), LpEntry::Str(v));
                     }
                 }
             }
-            HashValue::Listpack(lp) => {
+            Enc::Listpack(lp) => {
                 let mut left = count;
                 while left > 0 {
                     let round = left.min(RANDOM_SAMPLE_LIMIT as u64);
@@ -637,13 +638,13 @@ fn hrandfield_with_count(srv: &mut Server, ctx: &mut Ctx, l: i64, with_values: b
     }
 
     // Case 4: sample distinct pairs.
-    match h {
-        HashValue::Listpack(lp) => {
+    match h.enc_mut() {
+        Enc::Listpack(lp) => {
             for (f, v) in lp.random_pairs_unique(count as usize) {
                 emit(out, f, v);
             }
         }
-        HashValue::Table(d) => {
+        Enc::Big(d) => {
             let mut picked: std::collections::HashSet<Box<[u8]>> =
                 std::collections::HashSet::with_capacity(count as usize);
             while (picked.len() as u64) < count {

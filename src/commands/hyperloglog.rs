@@ -65,7 +65,7 @@ fn sketch_mut<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut 
 /// Create `key` holding an empty sparse sketch.
 fn create_sketch(srv: &mut Server, db: usize, key: &[u8]) {
     let lru = srv.new_obj_lru();
-    srv.dbs[db].add(key.into(), RObj::string(RStr::Raw(hll::new_sparse()), lru));
+    srv.dbs[db].add(key.into(), RObj::string(RStr::raw(hll::new_sparse()), lru));
 }
 
 /// Merge the sketches at `keys` into one register array (missing keys are
@@ -298,7 +298,7 @@ mod tests {
     fn which_values_are_sketches() {
         let sketch = hll::new_sparse();
         assert!(hll_bytes(&obj(Value::Str(RStr::Emb(sketch.as_slice().into())))).is_ok());
-        assert!(hll_bytes(&obj(Value::Str(RStr::Raw(sketch)))).is_ok());
+        assert!(hll_bytes(&obj(Value::Str(RStr::raw(sketch)))).is_ok());
         // An integer never is one, even where its digits could be.
         assert_eq!(
             hll_bytes(&obj(Value::Str(RStr::Int(7)))).err(),

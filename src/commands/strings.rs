@@ -195,7 +195,7 @@ fn set_generic(
         (RStr::from_slice(&ctx.argv[val_idx]), None)
     } else {
         let v = ctx.take_arg(val_idx);
-        (RStr::Raw(Vec::new()), Some(v))
+        (RStr::raw(Vec::new()), Some(v))
     };
     // Propagation needs the value again only when the argv is rewritten.
     if when.is_some() || flags & GET != 0 {
@@ -585,7 +585,7 @@ pub fn incrbyfloat_command(srv: &mut Server, ctx: &mut Ctx) {
     let stored = if bytes.len() <= EMBSTR_SIZE_LIMIT {
         RStr::Emb(bytes.as_slice().into())
     } else {
-        RStr::Raw(bytes.clone())
+        RStr::raw(bytes.clone())
     };
     let existed = srv.dbs[ctx.db].set(&key, RObj::string(stored, lru), true);
     let dbi = ctx.db;
@@ -707,7 +707,7 @@ pub fn setrange_command(srv: &mut Server, ctx: &mut Ctx) {
         let len = buf.len();
         srv.dbs[ctx.db].add(
             crate::db::Key::from(&key),
-            RObj::string(RStr::Raw(buf), lru),
+            RObj::string(RStr::raw(buf), lru),
         );
         let dbi = ctx.db;
         srv.notify(ctx, NOTIFY_NEW, "new", &key, dbi);

@@ -32,6 +32,7 @@ use crate::db::skiplist::{LexRange, ScoreRange};
 use crate::db::zset::{
     lp_entry_score, parse_lex_range, parse_score_range, AddFlags, AddOutcome, ZSetLimits,
 };
+use crate::db::Enc;
 use crate::db::{RObj, SetValue, Value, ZSetValue};
 use crate::resp::reply::ReplyBuf;
 use crate::server::{Ctx, Server};
@@ -1018,8 +1019,8 @@ fn zrandmember_with_count(srv: &mut Server, ctx: &mut Ctx, l: i64, withscores: b
         } else {
             count as usize
         });
-        match z {
-            ZSetValue::Listpack(lp) => {
+        match z.enc() {
+            Enc::Listpack(lp) => {
                 let mut left = count;
                 while left > 0 {
                     let batch = left.min(1000);
@@ -1035,7 +1036,7 @@ fn zrandmember_with_count(srv: &mut Server, ctx: &mut Ctx, l: i64, withscores: b
                     }
                 }
             }
-            ZSetValue::SkipList(_) => {
+            Enc::Big(_) => {
                 for _ in 0..count {
                     if let Some((m, s)) = z.random_element() {
                         emit(out, &m, s);
@@ -1082,7 +1083,7 @@ fn zrandmember_with_count(srv: &mut Server, ctx: &mut Ctx, l: i64, withscores: b
         }
         return;
     }
-    if let ZSetValue::Listpack(lp) = z {
+    if let Enc::Listpack(lp) = z.enc() {
         for (m, s) in lp.random_pairs_unique(count as usize) {
             if withscores && resp3 {
                 out.array_len(2);
@@ -1132,8 +1133,8 @@ pub fn zscan_command(srv: &mut Server, ctx: &mut Ctx) {
         return;
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next = match z {
-        ZSetValue::Listpack(lp) => {
+    let next = match z.enc() {
+        Enc::Listpack(lp) => {
             // The score goes out as stored in the listpack.
             let mut it = lp.iter();
             while let (Some(m), Some(s)) = (it.next(), it.next()) {
@@ -1141,7 +1142,7 @@ pub fn zscan_command(srv: &mut Server, ctx: &mut Ctx) {
             }
             0
         }
-        ZSetValue::SkipList(zs) => {
+        Enc::Big(zs) => {
             let count = count.saturating_mul(2);
             let mut max_iterations = count.saturating_mul(10);
             let mut cur = cursor;

@@ -21,8 +21,8 @@
 //! `CONFIG SET` existing hashes keep their encoding until the next write
 //! that crosses the new limit.
 //!
-//! Memory: the listpack variant is a single `Vec<u8>` whose capacity always
-//! equals its length, and a `HashValue` is 24 bytes (the dict is boxed), so
+//! Memory: the listpack is one exactly-sized block (capacity always
+//! equals length), and a `HashValue` is one pointer (to the listpack or to the boxed dict), so
 //! a small hash costs its listpack plus nothing per field.
 //!
 //! Field order: listpack hashes iterate in insertion order (an updated value
@@ -32,6 +32,7 @@
 
 use std::fmt;
 
+use super::compact::{Compact, Enc};
 use super::dict::{self, Dict};
 use super::listpack::{self, Listpack, LpEntry};
 
@@ -47,12 +48,11 @@ pub struct HashLimits {
     pub max_value: usize,
 }
 
-/// A hash value: a listpack while small, a hash table once big.
+/// A hash value: a listpack while small, a hash table once big, in one
+/// pointer (see `compact.rs`); [`HashValue::enc`] and
+/// [`HashValue::enc_mut`] tell which.
 #[derive(Clone)]
-pub enum HashValue {
-    Listpack(Listpack),
-    Table(Box<HashTable>),
-}
+pub struct HashValue(Compact<HashTable>);
 
 impl Default for HashValue {
     fn default() -> Self {
@@ -81,30 +81,50 @@ impl PartialEq for HashValue {
 impl HashValue {
     /// An empty listpack-encoded hash (`createHashObject`).
     pub fn new() -> HashValue {
-        HashValue::Listpack(Listpack::new())
+        HashValue(Compact::from_listpack(Listpack::new()))
+    }
+
+    /// A listpack-encoded hash holding `lp` (an RDB payload's listpack).
+    pub fn from_listpack(lp: Listpack) -> HashValue {
+        HashValue(Compact::from_listpack(lp))
+    }
+
+    /// A hashtable-encoded hash.
+    pub fn from_table(d: HashTable) -> HashValue {
+        HashValue(Compact::from_big(Box::new(d)))
+    }
+
+    /// The encoding, to match on.
+    pub fn enc(&self) -> Enc<&Listpack, &HashTable> {
+        self.0.get()
+    }
+
+    /// The encoding, mutably.
+    pub fn enc_mut(&mut self) -> Enc<&mut Listpack, &mut HashTable> {
+        self.0.get_mut()
     }
 
     /// OBJECT ENCODING's name for the current encoding.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            HashValue::Listpack(_) => "listpack",
-            HashValue::Table(_) => "hashtable",
+        match self.0.get() {
+            Enc::Listpack(_) => "listpack",
+            Enc::Big(_) => "hashtable",
         }
     }
 
     /// Number of fields (`hashTypeLength`).
     pub fn len(&self) -> usize {
-        match self {
-            HashValue::Listpack(lp) => lp.len() / 2,
-            HashValue::Table(d) => d.len(),
+        match self.0.get() {
+            Enc::Listpack(lp) => lp.len() / 2,
+            Enc::Big(d) => d.len(),
         }
     }
 
     /// True when there are no fields (the key is then deleted).
     pub fn is_empty(&self) -> bool {
-        match self {
-            HashValue::Listpack(lp) => lp.is_empty(),
-            HashValue::Table(d) => d.is_empty(),
+        match self.0.get() {
+            Enc::Listpack(lp) => lp.is_empty(),
+            Enc::Big(d) => d.is_empty(),
         }
     }
 
@@ -116,13 +136,13 @@ impl HashValue {
     /// The value of `field` (`hashTypeGetValue`): integers stored in a
     /// listpack come back as [`LpEntry::Int`], everything else as bytes.
     pub fn get(&self, field: &[u8]) -> Option<LpEntry<'_>> {
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => {
                 let f = Self::lp_find(lp, field)?;
                 let v = lp.next(f).expect("every field has a value");
                 Some(lp.get(v))
             }
-            HashValue::Table(d) => d.get(field).map(|v| LpEntry::Str(v)),
+            Enc::Big(d) => d.get(field).map(|v| LpEntry::Str(v)),
         }
     }
 
@@ -145,9 +165,9 @@ impl HashValue {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let lp = match self {
-            HashValue::Listpack(lp) => lp,
-            HashValue::Table(_) => return,
+        let lp = match self.0.get_mut() {
+            Enc::Listpack(lp) => lp,
+            Enc::Big(_) => return,
         };
         let mut sum = 0usize;
         let mut convert = false;
@@ -167,13 +187,13 @@ impl HashValue {
     /// long or the hash grows past `max_entries` fields (`hashTypeSet`).
     /// Returns true when the field existed (an update), false on insert.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        if matches!(self, HashValue::Listpack(_))
+        if matches!(self.0.get(), Enc::Listpack(_))
             && (field.len() > limits.max_value || value.len() > limits.max_value)
         {
             self.convert_to_table();
         }
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.get_mut() {
+            Enc::Listpack(lp) => {
                 let update = match Self::lp_find(lp, field) {
                     Some(f) => {
                         let v = lp.next(f).expect("every field has a value");
@@ -191,7 +211,7 @@ impl HashValue {
                 }
                 update
             }
-            HashValue::Table(d) => match d.get_mut(field) {
+            Enc::Big(d) => match d.get_mut(field) {
                 Some(v) => {
                     *v = value.into();
                     true
@@ -207,15 +227,15 @@ impl HashValue {
     /// Removes `field`; true if it existed (`hashTypeDelete`). A hashtable
     /// shrinks right away when it becomes sparse, as Redis's does.
     pub fn delete(&mut self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Listpack(lp) => match Self::lp_find(lp, field) {
+        match self.0.get_mut() {
+            Enc::Listpack(lp) => match Self::lp_find(lp, field) {
                 Some(f) => {
                     lp.delete_range_with_entry(f, 2);
                     true
                 }
                 None => false,
             },
-            HashValue::Table(d) => {
+            Enc::Big(d) => {
                 let found = d.remove(field).is_some();
                 if found {
                     d.resize_if_needed();
@@ -228,9 +248,9 @@ impl HashValue {
     /// Turns a listpack hash into a hashtable sized for its fields
     /// (`hashTypeConvertListpack`); a hashtable stays as it is.
     pub fn convert_to_table(&mut self) {
-        let lp = match self {
-            HashValue::Listpack(lp) => lp,
-            HashValue::Table(_) => return,
+        let lp = match self.0.get_mut() {
+            Enc::Listpack(lp) => lp,
+            Enc::Big(_) => return,
         };
         let mut d: HashTable = Dict::new();
         d.expand(lp.len() / 2);
@@ -241,15 +261,15 @@ impl HashValue {
                 .is_ok();
             debug_assert!(fresh, "listpack hash with a duplicate field");
         }
-        *self = HashValue::Table(Box::new(d));
+        *self = HashValue::from_table(d);
     }
 
     /// Every (field, value) pair: insertion order for a listpack, bucket
     /// order for a hashtable.
     pub fn iter(&self) -> Iter<'_> {
-        match self {
-            HashValue::Listpack(lp) => Iter::Listpack(lp.iter()),
-            HashValue::Table(d) => Iter::Table(d.iter()),
+        match self.0.get() {
+            Enc::Listpack(lp) => Iter::Listpack(lp.iter()),
+            Enc::Big(d) => Iter::Table(d.iter()),
         }
     }
 
@@ -257,12 +277,12 @@ impl HashValue {
     /// (`hashTypeRandomElement`): uniform over a listpack, Redis's "fair"
     /// sampling over a hashtable. `None` only when empty.
     pub fn random_pair(&mut self) -> Option<(LpEntry<'_>, LpEntry<'_>)> {
-        match self {
-            HashValue::Listpack(lp) => {
+        match self.0.get_mut() {
+            Enc::Listpack(lp) => {
                 let n = lp.len() / 2;
                 (n > 0).then(|| lp.random_pair(n))
             }
-            HashValue::Table(d) => d
+            Enc::Big(d) => d
                 .fair_random_entry()
                 .map(|(f, v)| (LpEntry::Str(f), LpEntry::Str(v))),
         }
@@ -273,9 +293,9 @@ impl HashValue {
     /// up to `samples` entries (0 = all) scaled to the whole hash.
     pub fn memory_usage(&self, samples: usize) -> usize {
         const OBJ_HEADER: usize = 16;
-        match self {
-            HashValue::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
-            HashValue::Table(d) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
+            Enc::Big(d) => {
                 let base = OBJ_HEADER + d.allocated_bytes() - d.len() * HashTable::ENTRY_SIZE;
                 let limit = if samples == 0 { usize::MAX } else { samples };
                 let (mut n, mut bytes) = (0usize, 0usize);
@@ -294,17 +314,17 @@ impl HashValue {
 
     /// The listpack, when that is the encoding (DEBUG LISTPACK, DUMP).
     pub fn as_listpack(&self) -> Option<&Listpack> {
-        match self {
-            HashValue::Listpack(lp) => Some(lp),
-            HashValue::Table(_) => None,
+        match self.0.get() {
+            Enc::Listpack(lp) => Some(lp),
+            Enc::Big(_) => None,
         }
     }
 
     /// The hash table, when that is the encoding (DEBUG HTSTATS-KEY).
     pub fn as_table(&self) -> Option<&HashTable> {
-        match self {
-            HashValue::Listpack(_) => None,
-            HashValue::Table(d) => Some(d),
+        match self.0.get() {
+            Enc::Listpack(_) => None,
+            Enc::Big(d) => Some(d),
         }
     }
 }
@@ -478,6 +498,6 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+        assert_eq!(std::mem::size_of::<HashValue>(), 8);
     }
 }

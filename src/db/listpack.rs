@@ -361,10 +361,12 @@ fn prev_start(buf: &[u8], p: usize) -> usize {
     p - (enc + backlen_size(enc))
 }
 
-/// A listpack: header, entries, terminator, in one exactly-sized `Vec`.
+/// A listpack: header, entries, terminator, in one exactly-sized heap
+/// block ([`Buf`]); the value itself is a single pointer.
 #[derive(Clone, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: Buf,
 }
 
 impl Default for Listpack {
@@ -382,16 +384,18 @@ impl fmt::Debug for Listpack {
 impl Listpack {
     /// An empty listpack: 7 bytes (`lpNew`).
     pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(HDR_SIZE + 1);
-        buf.extend_from_slice(&[7, 0, 0, 0, 0, 0, EOF]);
-        Listpack { buf }
+        Listpack {
+            buf: Buf::from_slice(&[7, 0, 0, 0, 0, 0, EOF]),
+        }
     }
 
     /// Adopts outside bytes (an RDB or DUMP payload) after checking every
     /// entry, the header and the terminator; `None` if anything is off.
     pub fn from_bytes(buf: Vec<u8>) -> Option<Listpack> {
         if validate(&buf) {
-            Some(Listpack { buf })
+            Some(Listpack {
+                buf: Buf::from_slice(&buf),
+            })
         } else {
             None
         }
@@ -404,7 +408,7 @@ impl Listpack {
 
     /// Heap bytes held (the exact buffer size; the allocator rounds up).
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
     }
 
     /// Whether `add` more bytes keep the listpack under
@@ -413,8 +417,10 @@ impl Listpack {
         self.buf.len().saturating_add(add) <= MAX_SAFETY_SIZE
     }
 
-    fn set_total_bytes(&mut self, n: usize) {
-        self.buf[0..4].copy_from_slice(&(n as u32).to_le_bytes());
+    /// The total-bytes field always equals the buffer's size: [`Buf`]
+    /// keeps it so on every resize (it is the buffer's length).
+    fn check_total_bytes(&self, n: usize) {
+        debug_assert_eq!(self.buf.len(), n);
     }
 
     fn header_count(&self) -> u16 {
@@ -558,19 +564,17 @@ impl Listpack {
             "listpack would exceed 4 GB; callers check safe_to_add first"
         );
         if new_len > old_len {
-            self.buf.reserve_exact(new_len - old_len);
-            self.buf.resize(new_total, 0);
+            self.buf.resize(new_total);
             self.buf.copy_within(p + old_len..old_total, p + new_len);
         } else if new_len < old_len {
             self.buf.copy_within(p + old_len..old_total, p + new_len);
-            self.buf.truncate(new_total);
-            self.buf.shrink_to_fit();
+            self.buf.resize(new_total);
         }
         if let Some(e) = ele {
             e.write(&mut self.buf[p..p + enc_len]);
             write_backlen(&mut self.buf[p + enc_len..p + new_len], enc_len);
         }
-        self.set_total_bytes(new_total);
+        self.check_total_bytes(new_total);
     }
 
     /// Adds `delta` (+1/-1) to the element count unless it is saturated.
@@ -688,11 +692,8 @@ impl Listpack {
                 index as usize
             };
             if n - idx <= num {
-                self.buf.truncate(p);
-                self.buf.push(EOF);
-                self.buf.shrink_to_fit();
-                let total = self.buf.len();
-                self.set_total_bytes(total);
+                self.buf.resize(p + 1);
+                self.buf[p] = EOF;
                 self.set_header_count(idx as u16);
                 return;
             }
@@ -854,6 +855,161 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
 }
 
 impl std::iter::FusedIterator for Iter<'_> {}
+
+/// The listpack's storage: one heap block of exactly the listpack's size
+/// whose first four bytes, the listpack's own total-bytes field, double as
+/// the block's length.
+///
+/// # Why not a `Vec<u8>`
+///
+/// A `Vec` spends 24 bytes (pointer, length, capacity) in whatever holds
+/// it, and a listpack already knows its length. Every small hash and sorted
+/// set keeps its listpack inside the key's value (see `compact.rs`), so the
+/// 16 bytes saved per key decide whether a dict entry fits jemalloc's
+/// 48-byte size class or needs the 64-byte one. Capacity always equals
+/// length, as in Redis, whose `lpInsert` reallocates to the exact new size
+/// on every change: a small realloc that stays in its size class is done in
+/// place by jemalloc.
+///
+/// # Invariants
+/// - The block is at least `HDR_SIZE + 1` bytes (callers never shrink
+///   below an empty listpack) and at most `u32::MAX`.
+/// - Bytes 0..4 hold the block's size (little endian) at all times:
+///   [`Buf::resize`] rewrites them, and the listpack code never stores
+///   another value there.
+/// - Blocks are 2-byte aligned, so the lowest bit of the pointer is free
+///   for `compact.rs`'s tag.
+#[repr(transparent)]
+struct Buf {
+    ptr: std::ptr::NonNull<u8>,
+}
+
+/// Alignment of listpack blocks (see [`Buf`]).
+pub(crate) const BUF_ALIGN: usize = 2;
+
+// SAFETY: a `Buf` owns its block outright, like a `Vec<u8>` does.
+unsafe impl Send for Buf {}
+// SAFETY: shared access is read-only, like a `&[u8]`.
+unsafe impl Sync for Buf {}
+
+impl Buf {
+    fn layout(n: usize) -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(n, BUF_ALIGN).expect("listpack size fits a layout")
+    }
+
+    /// A block holding `bytes`, whose first four bytes are set to its size.
+    fn from_slice(bytes: &[u8]) -> Buf {
+        let n = bytes.len();
+        assert!((HDR_SIZE + 1..=u32::MAX as usize).contains(&n));
+        let layout = Self::layout(n);
+        // SAFETY: `layout` has a non-zero size.
+        let raw = unsafe { std::alloc::alloc(layout) };
+        let Some(ptr) = std::ptr::NonNull::new(raw) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: the block is `n` bytes long and does not overlap `bytes`.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), n) };
+        let mut b = Buf { ptr };
+        b.set_len_field(n);
+        b
+    }
+
+    fn set_len_field(&mut self, n: usize) {
+        self[0..4].copy_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    /// Size of the block (the listpack's total bytes).
+    #[inline]
+    fn len(&self) -> usize {
+        // SAFETY: every block is at least 7 bytes long.
+        let head = unsafe { std::ptr::read_unaligned(self.ptr.as_ptr() as *const [u8; 4]) };
+        u32::from_le_bytes(head) as usize
+    }
+
+    /// Reallocates to exactly `n` bytes: growth is zero-filled, shrinking
+    /// drops the tail; the length field follows.
+    fn resize(&mut self, n: usize) {
+        assert!((HDR_SIZE + 1..=u32::MAX as usize).contains(&n));
+        let old = self.len();
+        if n == old {
+            return;
+        }
+        // SAFETY: the block was allocated with `layout(old)`, and `n` is
+        // non-zero and fits a layout of the same alignment.
+        let raw = unsafe { std::alloc::realloc(self.ptr.as_ptr(), Self::layout(old), n) };
+        let Some(ptr) = std::ptr::NonNull::new(raw) else {
+            std::alloc::handle_alloc_error(Self::layout(n))
+        };
+        self.ptr = ptr;
+        if n > old {
+            // SAFETY: bytes old..n are inside the new block.
+            unsafe { std::ptr::write_bytes(ptr.as_ptr().add(old), 0, n - old) };
+        }
+        self.set_len_field(n);
+    }
+
+    /// The raw pointer, given up (see `compact.rs`).
+    pub(crate) fn into_raw(self) -> std::ptr::NonNull<u8> {
+        let p = self.ptr;
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl std::ops::Deref for Buf {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        // SAFETY: the block is `len()` initialized bytes owned by `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len()) }
+    }
+}
+
+impl std::ops::DerefMut for Buf {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        let n = self.len();
+        // SAFETY: as in `deref`, and `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), n) }
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        // SAFETY: allocated with this layout and not freed before.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len())) };
+    }
+}
+
+impl Clone for Buf {
+    fn clone(&self) -> Buf {
+        Buf::from_slice(self)
+    }
+}
+
+impl PartialEq for Buf {
+    fn eq(&self, other: &Buf) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Buf {}
+
+impl Listpack {
+    /// Gives up the block as a raw pointer (2-byte aligned), for
+    /// `compact.rs`, which rebuilds the listpack with [`Listpack::from_raw`].
+    pub(crate) fn into_raw(self) -> std::ptr::NonNull<u8> {
+        self.buf.into_raw()
+    }
+
+    /// # Safety
+    /// `p` must come from [`Listpack::into_raw`] and not be used again.
+    pub(crate) unsafe fn from_raw(p: std::ptr::NonNull<u8>) -> Listpack {
+        Listpack {
+            buf: Buf { ptr: p },
+        }
+    }
+}
 
 /// Full structural check of outside bytes (`lpValidateIntegrity` with
 /// `deep`): header total matches the buffer, every entry's encoding fits

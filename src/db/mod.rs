@@ -2,7 +2,9 @@
 //! `object.c`, `db.c`), and the data type encodings (`intset.c`, the
 //! `setType*` half of `t_set.c`, the `zsl*`/`zzl*` half of `t_zset.c`, `hyperloglog.c`).
 
+pub mod compact;
 pub mod dict;
+pub mod embstr;
 pub mod geohash;
 pub mod hash;
 pub mod hyperloglog;
@@ -17,6 +19,7 @@ pub mod stream;
 pub mod value;
 pub mod zset;
 
+pub use compact::Enc;
 pub use hash::HashValue;
 pub use keyspace::{Db, Key, ReplicaExpiry};
 pub use quicklist::Quicklist;

@@ -13,10 +13,10 @@
 //! lists are [`Value::List`] (see `quicklist.rs`: always `quicklist`).
 //! streams are [`Value::Stream`] (see `stream.rs`: always `stream`).
 
+use super::embstr::EmbStr;
 use super::hash::HashValue;
 use super::quicklist::Quicklist;
 use super::set::SetValue;
-use super::small_bytes::SmallBytes;
 use super::stream::Stream;
 use super::zset::ZSetValue;
 use crate::util::numbers;
@@ -31,10 +31,10 @@ pub enum RStr {
     /// `int`: the string is the canonical decimal form of this integer.
     Int(i64),
     /// `embstr`: created in one piece and never modified in place; up to
-    /// 15 bytes kept inside the value itself (no allocation).
-    Emb(SmallBytes),
-    /// `raw`: a growable buffer.
-    Raw(Vec<u8>),
+    /// 7 bytes kept inside the value itself (no allocation), see `embstr.rs`.
+    Emb(EmbStr),
+    /// `raw`: a growable buffer (boxed, so the value stays one word).
+    Raw(Box<Vec<u8>>),
 }
 
 impl RStr {
@@ -47,14 +47,14 @@ impl RStr {
             }
         }
         if v.len() <= EMBSTR_SIZE_LIMIT {
-            RStr::Emb(SmallBytes::from(v))
+            RStr::Emb(EmbStr::new(&v))
         } else {
-            RStr::Raw(v)
+            RStr::raw(v)
         }
     }
 
     /// [`RStr::from_bytes`] from borrowed bytes: a short string is copied
-    /// into the value itself (no allocation up to 15 bytes), so the caller
+    /// into the value itself (no allocation up to 7 bytes), so the caller
     /// keeps its argument intact (SLOWLOG and MONITOR still see it).
     pub fn from_slice(v: &[u8]) -> RStr {
         if v.len() <= 20 {
@@ -63,10 +63,15 @@ impl RStr {
             }
         }
         if v.len() <= EMBSTR_SIZE_LIMIT {
-            RStr::Emb(SmallBytes::new(v))
+            RStr::Emb(EmbStr::new(v))
         } else {
-            RStr::Raw(v.to_vec())
+            RStr::raw(v.to_vec())
         }
+    }
+
+    /// A `raw` string holding `v`.
+    pub fn raw(v: Vec<u8>) -> RStr {
+        RStr::Raw(Box::new(v))
     }
 
     /// The bytes of an `embstr` or `raw` string; None for `int`.
@@ -103,12 +108,12 @@ impl RStr {
     /// Turn into a mutable `raw` buffer (Redis's `dbUnshareStringValue`).
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, RStr::Raw(_)) {
-            let bytes = match std::mem::replace(self, RStr::Raw(Vec::new())) {
+            let bytes = match std::mem::replace(self, RStr::Int(0)) {
                 RStr::Int(n) => n.to_string().into_bytes(),
                 RStr::Emb(v) => v.to_vec(),
-                RStr::Raw(v) => v,
+                RStr::Raw(v) => *v,
             };
-            *self = RStr::Raw(bytes);
+            *self = RStr::raw(bytes);
         }
         match self {
             RStr::Raw(v) => v,
@@ -130,7 +135,7 @@ impl RStr {
         match self {
             RStr::Int(_) => 0,
             RStr::Emb(v) => v.heap_size(),
-            RStr::Raw(v) => v.capacity(),
+            RStr::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
     }
 }
@@ -385,19 +390,22 @@ mod tests {
         assert_eq!(RStr::from_bytes(vec![b'a'; 45]).encoding(), "raw");
         let mut s = RStr::from_bytes(b"12".to_vec());
         s.make_raw().push(b'3');
-        assert_eq!(s, RStr::Raw(b"123".to_vec()));
+        assert_eq!(s, RStr::raw(b"123".to_vec()));
         assert_eq!(RStr::Int(-15).len(), 3);
     }
 
-    /// Every key pays for the largest `Value` variant: keep big types boxed
-    /// so a key's dict entry stays within jemalloc's 64-byte class
-    /// (key 16 + value 40 + next 8).
+    /// Every key pays for the largest `Value` variant: every variant is one
+    /// word (boxed, or folded into one pointer like `compact.rs`), so the
+    /// value is 16 bytes, the object 24 with its LRU clock, and a key's
+    /// dict entry fits jemalloc's 48-byte class (key 16 + object 24 +
+    /// next 8).
     #[test]
     fn value_stays_small() {
-        assert!(
-            std::mem::size_of::<RObj>() <= 40,
-            "{}",
-            std::mem::size_of::<RObj>()
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<RObj>(), 24);
+        assert_eq!(
+            crate::db::dict::Dict::<crate::db::Key, RObj>::ENTRY_SIZE,
+            48
         );
     }
 

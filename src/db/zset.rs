@@ -26,6 +26,7 @@
 use std::cmp::Ordering;
 use std::rc::Rc;
 
+use super::compact::{Compact, Enc};
 use super::dict::{random_below, Dict};
 use super::listpack::{Listpack, LpEntry, Where};
 use super::skiplist::{LexItem, LexRange, NodeId, ScoreRange, SkipList};
@@ -48,11 +49,18 @@ pub struct ZSkipList {
     pub zsl: SkipList,
 }
 
-/// A sorted set: a listpack while small, dict + skiplist once big.
-#[derive(Clone, Debug)]
-pub enum ZSetValue {
-    Listpack(Listpack),
-    SkipList(Box<ZSkipList>),
+/// A sorted set: a listpack while small, dict + skiplist once big, in one
+/// pointer (see `compact.rs`); [`ZSetValue::enc`] tells which.
+#[derive(Clone)]
+pub struct ZSetValue(Compact<ZSkipList>);
+
+impl std::fmt::Debug for ZSetValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.enc() {
+            Enc::Listpack(lp) => f.debug_tuple("Listpack").field(lp).finish(),
+            Enc::Big(z) => f.debug_tuple("SkipList").field(z).finish(),
+        }
+    }
 }
 
 /// Equal when the member -> score mappings are equal.
@@ -169,12 +177,32 @@ pub fn parse_lex_range(min: &[u8], max: &[u8]) -> Option<LexRange> {
 impl ZSetValue {
     /// An empty listpack sorted set (`createZsetListpackObject`).
     pub fn new_listpack() -> ZSetValue {
-        ZSetValue::Listpack(Listpack::new())
+        ZSetValue::from_listpack(Listpack::new())
     }
 
     /// An empty skiplist sorted set (`createZsetObject`).
     pub fn new_skiplist() -> ZSetValue {
-        ZSetValue::SkipList(Box::default())
+        ZSetValue(Compact::from_big(Box::default()))
+    }
+
+    /// A listpack-encoded sorted set holding `lp` (an RDB payload's).
+    pub fn from_listpack(lp: Listpack) -> ZSetValue {
+        ZSetValue(Compact::from_listpack(lp))
+    }
+
+    /// A skiplist-encoded sorted set.
+    pub fn from_skiplist(z: ZSkipList) -> ZSetValue {
+        ZSetValue(Compact::from_big(Box::new(z)))
+    }
+
+    /// The encoding, to match on.
+    pub fn enc(&self) -> Enc<&Listpack, &ZSkipList> {
+        self.0.get()
+    }
+
+    /// The encoding, mutably.
+    pub fn enc_mut(&mut self) -> Enc<&mut Listpack, &mut ZSkipList> {
+        self.0.get_mut()
     }
 
     /// The encoding ZADD picks for a new key whose first member is
@@ -189,17 +217,17 @@ impl ZSetValue {
 
     /// OBJECT ENCODING's name.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            ZSetValue::Listpack(_) => "listpack",
-            ZSetValue::SkipList(_) => "skiplist",
+        match self.0.get() {
+            Enc::Listpack(_) => "listpack",
+            Enc::Big(_) => "skiplist",
         }
     }
 
     /// Number of members (`zsetLength`).
     pub fn len(&self) -> usize {
-        match self {
-            ZSetValue::Listpack(lp) => lp.len() / 2,
-            ZSetValue::SkipList(z) => z.zsl.len(),
+        match self.0.get() {
+            Enc::Listpack(lp) => lp.len() / 2,
+            Enc::Big(z) => z.zsl.len(),
         }
     }
 
@@ -209,17 +237,17 @@ impl ZSetValue {
 
     /// The listpack, when that is the encoding.
     pub fn as_listpack(&self) -> Option<&Listpack> {
-        match self {
-            ZSetValue::Listpack(lp) => Some(lp),
-            ZSetValue::SkipList(_) => None,
+        match self.0.get() {
+            Enc::Listpack(lp) => Some(lp),
+            Enc::Big(_) => None,
         }
     }
 
     /// The dict, when skiplist-encoded (ZSCAN, DEBUG HTSTATS-KEY).
     pub fn as_dict(&self) -> Option<&Dict<Rc<[u8]>, f64>> {
-        match self {
-            ZSetValue::Listpack(_) => None,
-            ZSetValue::SkipList(z) => Some(&z.dict),
+        match self.0.get() {
+            Enc::Listpack(_) => None,
+            Enc::Big(z) => Some(&z.dict),
         }
     }
 
@@ -271,15 +299,15 @@ impl ZSetValue {
 
     /// The score of `member` (`zsetScore`).
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match self {
-            ZSetValue::Listpack(lp) => Self::lp_find(lp, member).map(|(_, s)| s),
-            ZSetValue::SkipList(z) => z.dict.get(member).copied(),
+        match self.0.get() {
+            Enc::Listpack(lp) => Self::lp_find(lp, member).map(|(_, s)| s),
+            Enc::Big(z) => z.dict.get(member).copied(),
         }
     }
 
     /// Converts a listpack set to a skiplist (`zsetConvert`).
     pub fn convert_to_skiplist(&mut self) {
-        let ZSetValue::Listpack(lp) = self else {
+        let Enc::Listpack(lp) = self.0.get_mut() else {
             return;
         };
         let mut z = ZSkipList::default();
@@ -294,7 +322,7 @@ impl ZSetValue {
             z.zsl.insert(score, ele.clone());
             z.dict.insert(ele, score);
         }
-        *self = ZSetValue::SkipList(Box::new(z));
+        *self = ZSetValue::from_skiplist(z);
     }
 
     /// Converts a freshly built skiplist set back to a listpack when it
@@ -306,7 +334,7 @@ impl ZSetValue {
         totelelen: usize,
         limits: ZSetLimits,
     ) {
-        let ZSetValue::SkipList(z) = self else {
+        let Enc::Big(z) = self.0.get_mut() else {
             return;
         };
         if z.zsl.len() <= limits.max_entries
@@ -318,7 +346,7 @@ impl ZSetValue {
                 lp.append(m);
                 Self::lp_put_score(&mut lp, None, s);
             }
-            *self = ZSetValue::Listpack(lp);
+            *self = ZSetValue::from_listpack(lp);
         }
     }
 
@@ -351,7 +379,7 @@ impl ZSetValue {
             }
             Ok(s)
         };
-        if let ZSetValue::Listpack(lp) = self {
+        if let Enc::Listpack(lp) = self.0.get_mut() {
             if let Some((p, cur)) = Self::lp_find(lp, member) {
                 let s = match existing(cur) {
                     Ok(s) => s,
@@ -376,7 +404,7 @@ impl ZSetValue {
                 return AddOutcome::Added(score);
             }
         }
-        let ZSetValue::SkipList(z) = self else {
+        let Enc::Big(z) = self.0.get_mut() else {
             unreachable!("converted above");
         };
         if let Some(&cur) = z.dict.get(member) {
@@ -403,15 +431,15 @@ impl ZSetValue {
 
     /// Removes `member`; true if it was there (`zsetDel`).
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self {
-            ZSetValue::Listpack(lp) => match Self::lp_find(lp, member) {
+        match self.0.get_mut() {
+            Enc::Listpack(lp) => match Self::lp_find(lp, member) {
                 Some((p, _)) => {
                     lp.delete_range_with_entry(p, 2);
                     true
                 }
                 None => false,
             },
-            ZSetValue::SkipList(z) => match z.dict.remove(member) {
+            Enc::Big(z) => match z.dict.remove(member) {
                 Some((_, score)) => {
                     z.zsl.delete(score, member);
                     z.dict.resize_if_needed();
@@ -426,8 +454,8 @@ impl ZSetValue {
     /// (`zsetRank`).
     pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
         let len = self.len();
-        let r = match self {
-            ZSetValue::Listpack(lp) => {
+        let r = match self.0.get() {
+            Enc::Listpack(lp) => {
                 let mut it = lp.iter();
                 let mut i = 0;
                 loop {
@@ -439,7 +467,7 @@ impl ZSetValue {
                     i += 1;
                 }
             }
-            ZSetValue::SkipList(z) => {
+            Enc::Big(z) => {
                 let score = *z.dict.get(member)?;
                 z.zsl.rank(score, member)? - 1
             }
@@ -450,12 +478,12 @@ impl ZSetValue {
     // ---- cursors: one walking vocabulary for both encodings ----
 
     fn cur_get(&self, c: Cur) -> (LpEntry<'_>, f64) {
-        match (self, c) {
-            (ZSetValue::Listpack(lp), Cur::Lp(p)) => {
+        match (self.0.get(), c) {
+            (Enc::Listpack(lp), Cur::Lp(p)) => {
                 let sp = lp.next(p).expect("member followed by score");
                 (lp.get(p), lp_score(lp, sp))
             }
-            (ZSetValue::SkipList(z), Cur::Sl(id)) => (LpEntry::Str(z.zsl.ele(id)), z.zsl.score(id)),
+            (Enc::Big(z), Cur::Sl(id)) => (LpEntry::Str(z.zsl.ele(id)), z.zsl.score(id)),
             _ => unreachable!("cursor of the other encoding"),
         }
     }
@@ -472,8 +500,8 @@ impl ZSetValue {
     }
 
     fn cur_step(&self, c: Cur, reverse: bool) -> Option<Cur> {
-        match (self, c) {
-            (ZSetValue::Listpack(lp), Cur::Lp(p)) => {
+        match (self.0.get(), c) {
+            (Enc::Listpack(lp), Cur::Lp(p)) => {
                 if reverse {
                     let sp = lp.prev(p)?;
                     lp.prev(sp).map(Cur::Lp)
@@ -482,7 +510,7 @@ impl ZSetValue {
                     lp.next(sp).map(Cur::Lp)
                 }
             }
-            (ZSetValue::SkipList(z), Cur::Sl(id)) => {
+            (Enc::Big(z), Cur::Sl(id)) => {
                 if reverse {
                     z.zsl.prev(id).map(Cur::Sl)
                 } else {
@@ -494,15 +522,15 @@ impl ZSetValue {
     }
 
     fn cur_end(&self, reverse: bool) -> Option<Cur> {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => {
                 if reverse {
                     lp.seek(-2).map(Cur::Lp)
                 } else {
                     lp.first().map(Cur::Lp)
                 }
             }
-            ZSetValue::SkipList(z) => {
+            Enc::Big(z) => {
                 if reverse {
                     z.zsl.last().map(Cur::Sl)
                 } else {
@@ -514,12 +542,12 @@ impl ZSetValue {
 
     /// The element at 0-based `rank` counted from the chosen end.
     fn cur_at_rank(&self, rank: usize, reverse: bool) -> Option<Cur> {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => {
                 let i = 2 * rank as i64;
                 lp.seek(if reverse { -2 - i } else { i }).map(Cur::Lp)
             }
-            ZSetValue::SkipList(z) => {
+            Enc::Big(z) => {
                 let len = z.zsl.len();
                 let r = if reverse {
                     len.checked_sub(rank)?
@@ -537,8 +565,8 @@ impl ZSetValue {
         if r.is_empty() {
             return None;
         }
-        match self {
-            ZSetValue::SkipList(z) => {
+        match self.0.get() {
+            Enc::Big(z) => {
                 let id = if reverse {
                     z.zsl.last_in_range(r)
                 } else {
@@ -546,7 +574,7 @@ impl ZSetValue {
                 };
                 id.map(Cur::Sl)
             }
-            ZSetValue::Listpack(_) => {
+            Enc::Listpack(_) => {
                 let mut c = self.cur_end(reverse);
                 while let Some(cur) = c {
                     let s = self.cur_get(cur).1;
@@ -569,8 +597,8 @@ impl ZSetValue {
         if r.is_empty() {
             return None;
         }
-        match self {
-            ZSetValue::SkipList(z) => {
+        match self.0.get() {
+            Enc::Big(z) => {
                 let id = if reverse {
                     z.zsl.last_in_lex_range(r)
                 } else {
@@ -578,7 +606,7 @@ impl ZSetValue {
                 };
                 id.map(Cur::Sl)
             }
-            ZSetValue::Listpack(_) => {
+            Enc::Listpack(_) => {
                 // `zzlIsInLexRange`: the last member must reach min and the
                 // first must not pass max.
                 let mut buf = Vec::new();
@@ -704,8 +732,8 @@ impl ZSetValue {
 
     /// Members in a score range (ZCOUNT): by rank arithmetic on a skiplist.
     pub fn count_in_score_range(&self, r: &ScoreRange) -> usize {
-        match self {
-            ZSetValue::SkipList(z) => {
+        match self.0.get() {
+            Enc::Big(z) => {
                 let (Some(a), Some(b)) = (z.zsl.first_in_range(r), z.zsl.last_in_range(r)) else {
                     return 0;
                 };
@@ -713,14 +741,14 @@ impl ZSetValue {
                 let rb = z.zsl.rank(z.zsl.score(b), z.zsl.ele(b)).unwrap_or(0);
                 rb + 1 - ra
             }
-            ZSetValue::Listpack(_) => self.range_by_score(r, 0, -1, false, |_, _| {}),
+            Enc::Listpack(_) => self.range_by_score(r, 0, -1, false, |_, _| {}),
         }
     }
 
     /// Members in a lex range (ZLEXCOUNT).
     pub fn count_in_lex_range(&self, r: &LexRange) -> usize {
-        match self {
-            ZSetValue::SkipList(z) => {
+        match self.0.get() {
+            Enc::Big(z) => {
                 let (Some(a), Some(b)) = (z.zsl.first_in_lex_range(r), z.zsl.last_in_lex_range(r))
                 else {
                     return 0;
@@ -729,7 +757,7 @@ impl ZSetValue {
                 let rb = z.zsl.rank(z.zsl.score(b), z.zsl.ele(b)).unwrap_or(0);
                 rb + 1 - ra
             }
-            ZSetValue::Listpack(_) => self.range_by_lex(r, 0, -1, false, |_, _| {}),
+            Enc::Listpack(_) => self.range_by_lex(r, 0, -1, false, |_, _| {}),
         }
     }
 
@@ -747,7 +775,7 @@ impl ZSetValue {
             n += 1;
             c = self.cur_step(cur, false);
         }
-        if let ZSetValue::Listpack(lp) = self {
+        if let Enc::Listpack(lp) = self.0.get_mut() {
             if n > 0 {
                 lp.delete_range_with_entry(start, 2 * n);
             }
@@ -757,16 +785,16 @@ impl ZSetValue {
 
     /// ZREMRANGEBYSCORE.
     pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
-        match self {
-            ZSetValue::SkipList(z) => {
-                let ZSkipList { dict, zsl } = &mut **z;
+        match self.0.get_mut() {
+            Enc::Big(z) => {
+                let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_score(r, |e| {
                     dict.remove(&*e);
                 });
                 dict.resize_if_needed();
                 n
             }
-            ZSetValue::Listpack(_) => {
+            Enc::Listpack(_) => {
                 let c = self.cur_in_score_range(r, false);
                 self.lp_delete_run(c, |z, cur| r.lte_max(z.cur_get(cur).1))
             }
@@ -775,16 +803,16 @@ impl ZSetValue {
 
     /// ZREMRANGEBYLEX.
     pub fn delete_range_by_lex(&mut self, r: &LexRange) -> usize {
-        match self {
-            ZSetValue::SkipList(z) => {
-                let ZSkipList { dict, zsl } = &mut **z;
+        match self.0.get_mut() {
+            Enc::Big(z) => {
+                let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_lex(r, |e| {
                     dict.remove(&*e);
                 });
                 dict.resize_if_needed();
                 n
             }
-            ZSetValue::Listpack(_) => {
+            Enc::Listpack(_) => {
                 let c = self.cur_in_lex_range(r, false);
                 self.lp_delete_run(c, |z, cur| {
                     let mut buf = Vec::new();
@@ -796,16 +824,16 @@ impl ZSetValue {
 
     /// ZREMRANGEBYRANK over 0-based `start..=end` (already clamped).
     pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
-        match self {
-            ZSetValue::SkipList(z) => {
-                let ZSkipList { dict, zsl } = &mut **z;
+        match self.0.get_mut() {
+            Enc::Big(z) => {
+                let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_rank(start + 1, end + 1, |e| {
                     dict.remove(&*e);
                 });
                 dict.resize_if_needed();
                 n
             }
-            ZSetValue::Listpack(lp) => match lp.seek(2 * start as i64) {
+            Enc::Listpack(lp) => match lp.seek(2 * start as i64) {
                 Some(p) => {
                     let n = end + 1 - start;
                     lp.delete_range_with_entry(p, 2 * n);
@@ -818,8 +846,8 @@ impl ZSetValue {
 
     /// Every (member, score) in order.
     pub fn for_each(&self, mut f: impl FnMut(LpEntry<'_>, f64)) {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => {
                 let mut it = lp.iter();
                 while let (Some(m), Some(s)) = (it.next(), it.next()) {
                     let score = match s {
@@ -829,7 +857,7 @@ impl ZSetValue {
                     f(m, score);
                 }
             }
-            ZSetValue::SkipList(z) => {
+            Enc::Big(z) => {
                 for (m, s) in z.zsl.iter() {
                     f(LpEntry::Str(m), s);
                 }
@@ -848,8 +876,8 @@ impl ZSetValue {
 
     /// One random (member, score) (`zsetTypeRandomElement`).
     pub fn random_element(&mut self) -> Option<(Vec<u8>, f64)> {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get_mut() {
+            Enc::Listpack(lp) => {
                 let n = lp.len() / 2;
                 if n == 0 {
                     return None;
@@ -857,16 +885,16 @@ impl ZSetValue {
                 let (m, s) = lp.random_pair(n);
                 Some((m.to_vec(), lp_entry_score(s)))
             }
-            ZSetValue::SkipList(z) => z.dict.fair_random_entry().map(|(m, s)| (m.to_vec(), *s)),
+            Enc::Big(z) => z.dict.fair_random_entry().map(|(m, s)| (m.to_vec(), *s)),
         }
     }
 
     /// Approximate bytes (`objectComputeSize`).
     pub fn memory_usage(&self, samples: usize) -> usize {
         const OBJ_HEADER: usize = 16;
-        match self {
-            ZSetValue::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
-            ZSetValue::SkipList(z) => {
+        match self.0.get() {
+            Enc::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
+            Enc::Big(z) => {
                 let base = OBJ_HEADER + z.dict.allocated_bytes() + z.zsl.heap_size();
                 let limit = if samples == 0 { usize::MAX } else { samples };
                 let (mut n, mut bytes) = (0usize, 0usize);

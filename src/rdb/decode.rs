@@ -20,6 +20,7 @@ use crate::db::quicklist::Quicklist;
 use crate::db::set::MemberRef;
 use crate::db::stream::{Consumer, ConsumerGroup, Nack, Stream, StreamId};
 use crate::db::zset::ZSkipList;
+use crate::db::Enc;
 use crate::db::{HashValue, RStr, SetValue, Value, ZSetValue};
 use crate::util::{crc64, lzf, numbers};
 
@@ -209,7 +210,7 @@ impl<'a> Reader<'a> {
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
-                let mut h = HashValue::Listpack(lp);
+                let mut h = HashValue::from_listpack(lp);
                 if h.len() > limits.hash.max_entries || maxlen > limits.hash.max_value {
                     h.convert_to_table();
                 }
@@ -259,7 +260,7 @@ impl<'a> Reader<'a> {
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
-                let mut z = ZSetValue::Listpack(lp);
+                let mut z = ZSetValue::from_listpack(lp);
                 if z.len() > limits.zset.max_entries {
                     z.convert_to_skiplist();
                 }
@@ -278,7 +279,7 @@ impl<'a> Reader<'a> {
                 if lp.is_empty() {
                     return Err(RdbError::EmptyKey);
                 }
-                let mut h = HashValue::Listpack(lp);
+                let mut h = HashValue::from_listpack(lp);
                 if h.len() > limits.hash.max_entries {
                     h.convert_to_table();
                 }
@@ -471,7 +472,7 @@ impl<'a> Reader<'a> {
             }
             z.zsl.insert(score, ele);
         }
-        let mut v = ZSetValue::SkipList(Box::new(z));
+        let mut v = ZSetValue::from_skiplist(z);
         v.convert_to_listpack_if_needed(maxelelen, totelelen, limits.zset);
         Ok(Value::ZSet(v))
     }
@@ -486,7 +487,7 @@ impl<'a> Reader<'a> {
         let mut h = HashValue::new();
         if n > limits.hash.max_entries {
             h.convert_to_table();
-            if let HashValue::Table(d) = &mut h {
+            if let Enc::Big(d) = h.enc_mut() {
                 d.expand(n);
             }
         }
@@ -494,21 +495,21 @@ impl<'a> Reader<'a> {
         for _ in 0..n {
             let f = self.string()?;
             let v = self.string()?;
-            match &mut h {
-                HashValue::Table(d) => {
+            match h.enc_mut() {
+                Enc::Big(d) => {
                     if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice())
                         .is_err()
                     {
                         return corrupt("Duplicate hash fields detected");
                     }
                 }
-                HashValue::Listpack(lp) => {
+                Enc::Listpack(lp) => {
                     if f.len() > limits.hash.max_value
                         || v.len() > limits.hash.max_value
                         || !lp.safe_to_add(f.len() + v.len())
                     {
                         h.convert_to_table();
-                        if let HashValue::Table(d) = &mut h {
+                        if let Enc::Big(d) = h.enc_mut() {
                             if d.insert_new(f.into_boxed_slice(), v.into_boxed_slice())
                                 .is_err()
                             {
@@ -720,7 +721,7 @@ mod tests {
             assert_eq!(&back, v);
             assert_eq!(back.encoding(), v.encoding());
             // Re-encoding gives the same bytes (where the order is defined).
-            if !matches!(v, Value::Hash(HashValue::Table(_)))
+            if !matches!(v, Value::Hash(h) if matches!(h.enc(), Enc::Big(_)))
                 && !matches!(v, Value::Set(s) if matches!(**s, SetValue::Hashtable(_)))
             {
                 assert!(
@@ -757,7 +758,7 @@ mod tests {
             Value::Str(RStr::Int(-70000)),
             Value::Str(RStr::Int(i64::MIN)),
             Value::Str(RStr::Emb(b"hello"[..].into())),
-            Value::Str(RStr::Raw(b"abc".repeat(40))),
+            Value::Str(RStr::raw(b"abc".repeat(40))),
         ];
         let mut ql = Quicklist::new();
         for i in 0..2000 {

@@ -15,7 +15,8 @@
 use super::*;
 use crate::db::quicklist::{Node, Quicklist};
 use crate::db::stream::Stream;
-use crate::db::{HashValue, RStr, SetValue, Value, ZSetValue};
+use crate::db::Enc;
+use crate::db::{RStr, SetValue, Value};
 use crate::util::{crc64, lzf, numbers};
 
 /// An RDB byte stream under construction.
@@ -168,9 +169,9 @@ impl Writer {
                     }
                 }
             },
-            Value::ZSet(z) => match z {
-                ZSetValue::Listpack(lp) => self.raw_string(lp.bytes()),
-                ZSetValue::SkipList(z) => {
+            Value::ZSet(z) => match z.enc() {
+                Enc::Listpack(lp) => self.raw_string(lp.bytes()),
+                Enc::Big(z) => {
                     self.len(z.zsl.len() as u64);
                     // Tail to head, as Redis does, so that loading (which
                     // inserts each element) finds the insertion point at
@@ -181,9 +182,9 @@ impl Writer {
                     }
                 }
             },
-            Value::Hash(h) => match h {
-                HashValue::Listpack(lp) => self.raw_string(lp.bytes()),
-                HashValue::Table(d) => {
+            Value::Hash(h) => match h.enc() {
+                Enc::Listpack(lp) => self.raw_string(lp.bytes()),
+                Enc::Big(d) => {
                     self.len(d.len() as u64);
                     for (f, val) in d.iter() {
                         self.raw_string(f);
@@ -269,10 +270,14 @@ pub fn object_type(v: &Value) -> u8 {
             SetValue::Intset(_) => TYPE_SET_INTSET,
             SetValue::Hashtable(_) => TYPE_SET,
         },
-        Value::ZSet(ZSetValue::Listpack(_)) => TYPE_ZSET_LISTPACK,
-        Value::ZSet(ZSetValue::SkipList(_)) => TYPE_ZSET_2,
-        Value::Hash(HashValue::Listpack(_)) => TYPE_HASH_LISTPACK,
-        Value::Hash(HashValue::Table(_)) => TYPE_HASH,
+        Value::ZSet(z) => match z.enc() {
+            Enc::Listpack(_) => TYPE_ZSET_LISTPACK,
+            Enc::Big(_) => TYPE_ZSET_2,
+        },
+        Value::Hash(h) => match h.enc() {
+            Enc::Listpack(_) => TYPE_HASH_LISTPACK,
+            Enc::Big(_) => TYPE_HASH,
+        },
         Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
     }
 }

@@ -619,7 +619,7 @@ mod tests {
         dbs[0].set(b"a", RObj::string(RStr::Int(1), 0), false);
         dbs[0].set(
             b"long",
-            RObj::string(RStr::Raw(b"xyz".repeat(30)), 0),
+            RObj::string(RStr::raw(b"xyz".repeat(30)), 0),
             false,
         );
         dbs[0].set_expire(b"long", 1_800_000_000_000);
@@ -647,7 +647,7 @@ mod tests {
         );
         assert_eq!(
             out[0].peek(b"long").map(|o| o.value.clone()),
-            Some(Value::Str(RStr::Raw(b"xyz".repeat(30))))
+            Some(Value::Str(RStr::raw(b"xyz".repeat(30))))
         );
         assert_eq!(out[0].get_expire(b"long"), Some(1_800_000_000_000));
         assert!(out[3].peek(b"b").is_some());
