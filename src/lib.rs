@@ -34,6 +34,8 @@
 //! | [`db::quicklist`] | the list type: a chain of listpack nodes, inner ones LZF-compressed | `quicklist.c`, `t_list.c` (`listType*`) |
 //! | [`db::stream`] | the stream type: listpack nodes by master ID, consumer groups, PELs | `t_stream.c`, `stream.h`, `rax.c` |
 //! | [`db::small_bytes`] | keys of up to 15 bytes stored inline, no allocation | (`sds.c` for keys) |
+//! | [`db::compact`] | a hash's or sorted set's listpack-or-table in one pointer | `robj->ptr` + `encoding` |
+//! | [`db::embstr`] | `embstr` string bytes in one word (inline up to 7 bytes) | `object.c` (`createEmbeddedStringObject`) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
 //! | [`replication`] | the replication stream and backlog, SYNC/PSYNC, REPLICAOF and the master link, WAIT, ROLE | `replication.c` |
