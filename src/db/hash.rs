@@ -106,7 +106,7 @@ impl HashValue {
 
     /// OBJECT ENCODING's name for the current encoding.
     pub fn encoding(&self) -> &'static str {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(_) => "listpack",
             Enc::Big(_) => "hashtable",
         }
@@ -114,7 +114,7 @@ impl HashValue {
 
     /// Number of fields (`hashTypeLength`).
     pub fn len(&self) -> usize {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => lp.len() / 2,
             Enc::Big(d) => d.len(),
         }
@@ -122,7 +122,7 @@ impl HashValue {
 
     /// True when there are no fields (the key is then deleted).
     pub fn is_empty(&self) -> bool {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => lp.is_empty(),
             Enc::Big(d) => d.is_empty(),
         }
@@ -136,7 +136,7 @@ impl HashValue {
     /// The value of `field` (`hashTypeGetValue`): integers stored in a
     /// listpack come back as [`LpEntry::Int`], everything else as bytes.
     pub fn get(&self, field: &[u8]) -> Option<LpEntry<'_>> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => {
                 let f = Self::lp_find(lp, field)?;
                 let v = lp.next(f).expect("every field has a value");
@@ -165,7 +165,7 @@ impl HashValue {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let lp = match self.0.get_mut() {
+        let lp = match self.enc_mut() {
             Enc::Listpack(lp) => lp,
             Enc::Big(_) => return,
         };
@@ -187,12 +187,12 @@ impl HashValue {
     /// long or the hash grows past `max_entries` fields (`hashTypeSet`).
     /// Returns true when the field existed (an update), false on insert.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        if matches!(self.0.get(), Enc::Listpack(_))
+        if matches!(self.enc(), Enc::Listpack(_))
             && (field.len() > limits.max_value || value.len() > limits.max_value)
         {
             self.convert_to_table();
         }
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Listpack(lp) => {
                 let update = match Self::lp_find(lp, field) {
                     Some(f) => {
@@ -227,7 +227,7 @@ impl HashValue {
     /// Removes `field`; true if it existed (`hashTypeDelete`). A hashtable
     /// shrinks right away when it becomes sparse, as Redis's does.
     pub fn delete(&mut self, field: &[u8]) -> bool {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Listpack(lp) => match Self::lp_find(lp, field) {
                 Some(f) => {
                     lp.delete_range_with_entry(f, 2);
@@ -248,7 +248,7 @@ impl HashValue {
     /// Turns a listpack hash into a hashtable sized for its fields
     /// (`hashTypeConvertListpack`); a hashtable stays as it is.
     pub fn convert_to_table(&mut self) {
-        let lp = match self.0.get_mut() {
+        let lp = match self.enc_mut() {
             Enc::Listpack(lp) => lp,
             Enc::Big(_) => return,
         };
@@ -267,7 +267,7 @@ impl HashValue {
     /// Every (field, value) pair: insertion order for a listpack, bucket
     /// order for a hashtable.
     pub fn iter(&self) -> Iter<'_> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => Iter::Listpack(lp.iter()),
             Enc::Big(d) => Iter::Table(d.iter()),
         }
@@ -277,7 +277,7 @@ impl HashValue {
     /// (`hashTypeRandomElement`): uniform over a listpack, Redis's "fair"
     /// sampling over a hashtable. `None` only when empty.
     pub fn random_pair(&mut self) -> Option<(LpEntry<'_>, LpEntry<'_>)> {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Listpack(lp) => {
                 let n = lp.len() / 2;
                 (n > 0).then(|| lp.random_pair(n))
@@ -293,7 +293,7 @@ impl HashValue {
     /// up to `samples` entries (0 = all) scaled to the whole hash.
     pub fn memory_usage(&self, samples: usize) -> usize {
         const OBJ_HEADER: usize = 16;
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
             Enc::Big(d) => {
                 let base = OBJ_HEADER + d.allocated_bytes() - d.len() * HashTable::ENTRY_SIZE;
@@ -314,7 +314,7 @@ impl HashValue {
 
     /// The listpack, when that is the encoding (DEBUG LISTPACK, DUMP).
     pub fn as_listpack(&self) -> Option<&Listpack> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => Some(lp),
             Enc::Big(_) => None,
         }
@@ -322,7 +322,7 @@ impl HashValue {
 
     /// The hash table, when that is the encoding (DEBUG HTSTATS-KEY).
     pub fn as_table(&self) -> Option<&HashTable> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(_) => None,
             Enc::Big(d) => Some(d),
         }

@@ -217,7 +217,7 @@ impl ZSetValue {
 
     /// OBJECT ENCODING's name.
     pub fn encoding(&self) -> &'static str {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(_) => "listpack",
             Enc::Big(_) => "skiplist",
         }
@@ -225,7 +225,7 @@ impl ZSetValue {
 
     /// Number of members (`zsetLength`).
     pub fn len(&self) -> usize {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => lp.len() / 2,
             Enc::Big(z) => z.zsl.len(),
         }
@@ -237,7 +237,7 @@ impl ZSetValue {
 
     /// The listpack, when that is the encoding.
     pub fn as_listpack(&self) -> Option<&Listpack> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => Some(lp),
             Enc::Big(_) => None,
         }
@@ -245,7 +245,7 @@ impl ZSetValue {
 
     /// The dict, when skiplist-encoded (ZSCAN, DEBUG HTSTATS-KEY).
     pub fn as_dict(&self) -> Option<&Dict<Rc<[u8]>, f64>> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(_) => None,
             Enc::Big(z) => Some(&z.dict),
         }
@@ -299,7 +299,7 @@ impl ZSetValue {
 
     /// The score of `member` (`zsetScore`).
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => Self::lp_find(lp, member).map(|(_, s)| s),
             Enc::Big(z) => z.dict.get(member).copied(),
         }
@@ -307,7 +307,7 @@ impl ZSetValue {
 
     /// Converts a listpack set to a skiplist (`zsetConvert`).
     pub fn convert_to_skiplist(&mut self) {
-        let Enc::Listpack(lp) = self.0.get_mut() else {
+        let Enc::Listpack(lp) = self.enc_mut() else {
             return;
         };
         let mut z = ZSkipList::default();
@@ -334,7 +334,7 @@ impl ZSetValue {
         totelelen: usize,
         limits: ZSetLimits,
     ) {
-        let Enc::Big(z) = self.0.get_mut() else {
+        let Enc::Big(z) = self.enc_mut() else {
             return;
         };
         if z.zsl.len() <= limits.max_entries
@@ -379,7 +379,7 @@ impl ZSetValue {
             }
             Ok(s)
         };
-        if let Enc::Listpack(lp) = self.0.get_mut() {
+        if let Enc::Listpack(lp) = self.enc_mut() {
             if let Some((p, cur)) = Self::lp_find(lp, member) {
                 let s = match existing(cur) {
                     Ok(s) => s,
@@ -404,7 +404,7 @@ impl ZSetValue {
                 return AddOutcome::Added(score);
             }
         }
-        let Enc::Big(z) = self.0.get_mut() else {
+        let Enc::Big(z) = self.enc_mut() else {
             unreachable!("converted above");
         };
         if let Some(&cur) = z.dict.get(member) {
@@ -431,7 +431,7 @@ impl ZSetValue {
 
     /// Removes `member`; true if it was there (`zsetDel`).
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Listpack(lp) => match Self::lp_find(lp, member) {
                 Some((p, _)) => {
                     lp.delete_range_with_entry(p, 2);
@@ -454,7 +454,7 @@ impl ZSetValue {
     /// (`zsetRank`).
     pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
         let len = self.len();
-        let r = match self.0.get() {
+        let r = match self.enc() {
             Enc::Listpack(lp) => {
                 let mut it = lp.iter();
                 let mut i = 0;
@@ -478,7 +478,7 @@ impl ZSetValue {
     // ---- cursors: one walking vocabulary for both encodings ----
 
     fn cur_get(&self, c: Cur) -> (LpEntry<'_>, f64) {
-        match (self.0.get(), c) {
+        match (self.enc(), c) {
             (Enc::Listpack(lp), Cur::Lp(p)) => {
                 let sp = lp.next(p).expect("member followed by score");
                 (lp.get(p), lp_score(lp, sp))
@@ -500,7 +500,7 @@ impl ZSetValue {
     }
 
     fn cur_step(&self, c: Cur, reverse: bool) -> Option<Cur> {
-        match (self.0.get(), c) {
+        match (self.enc(), c) {
             (Enc::Listpack(lp), Cur::Lp(p)) => {
                 if reverse {
                     let sp = lp.prev(p)?;
@@ -522,7 +522,7 @@ impl ZSetValue {
     }
 
     fn cur_end(&self, reverse: bool) -> Option<Cur> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => {
                 if reverse {
                     lp.seek(-2).map(Cur::Lp)
@@ -542,7 +542,7 @@ impl ZSetValue {
 
     /// The element at 0-based `rank` counted from the chosen end.
     fn cur_at_rank(&self, rank: usize, reverse: bool) -> Option<Cur> {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => {
                 let i = 2 * rank as i64;
                 lp.seek(if reverse { -2 - i } else { i }).map(Cur::Lp)
@@ -565,7 +565,7 @@ impl ZSetValue {
         if r.is_empty() {
             return None;
         }
-        match self.0.get() {
+        match self.enc() {
             Enc::Big(z) => {
                 let id = if reverse {
                     z.zsl.last_in_range(r)
@@ -597,7 +597,7 @@ impl ZSetValue {
         if r.is_empty() {
             return None;
         }
-        match self.0.get() {
+        match self.enc() {
             Enc::Big(z) => {
                 let id = if reverse {
                     z.zsl.last_in_lex_range(r)
@@ -732,7 +732,7 @@ impl ZSetValue {
 
     /// Members in a score range (ZCOUNT): by rank arithmetic on a skiplist.
     pub fn count_in_score_range(&self, r: &ScoreRange) -> usize {
-        match self.0.get() {
+        match self.enc() {
             Enc::Big(z) => {
                 let (Some(a), Some(b)) = (z.zsl.first_in_range(r), z.zsl.last_in_range(r)) else {
                     return 0;
@@ -747,7 +747,7 @@ impl ZSetValue {
 
     /// Members in a lex range (ZLEXCOUNT).
     pub fn count_in_lex_range(&self, r: &LexRange) -> usize {
-        match self.0.get() {
+        match self.enc() {
             Enc::Big(z) => {
                 let (Some(a), Some(b)) = (z.zsl.first_in_lex_range(r), z.zsl.last_in_lex_range(r))
                 else {
@@ -775,7 +775,7 @@ impl ZSetValue {
             n += 1;
             c = self.cur_step(cur, false);
         }
-        if let Enc::Listpack(lp) = self.0.get_mut() {
+        if let Enc::Listpack(lp) = self.enc_mut() {
             if n > 0 {
                 lp.delete_range_with_entry(start, 2 * n);
             }
@@ -785,7 +785,7 @@ impl ZSetValue {
 
     /// ZREMRANGEBYSCORE.
     pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Big(z) => {
                 let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_score(r, |e| {
@@ -803,7 +803,7 @@ impl ZSetValue {
 
     /// ZREMRANGEBYLEX.
     pub fn delete_range_by_lex(&mut self, r: &LexRange) -> usize {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Big(z) => {
                 let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_lex(r, |e| {
@@ -824,7 +824,7 @@ impl ZSetValue {
 
     /// ZREMRANGEBYRANK over 0-based `start..=end` (already clamped).
     pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Big(z) => {
                 let ZSkipList { dict, zsl } = z;
                 let n = zsl.delete_range_by_rank(start + 1, end + 1, |e| {
@@ -846,7 +846,7 @@ impl ZSetValue {
 
     /// Every (member, score) in order.
     pub fn for_each(&self, mut f: impl FnMut(LpEntry<'_>, f64)) {
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => {
                 let mut it = lp.iter();
                 while let (Some(m), Some(s)) = (it.next(), it.next()) {
@@ -876,7 +876,7 @@ impl ZSetValue {
 
     /// One random (member, score) (`zsetTypeRandomElement`).
     pub fn random_element(&mut self) -> Option<(Vec<u8>, f64)> {
-        match self.0.get_mut() {
+        match self.enc_mut() {
             Enc::Listpack(lp) => {
                 let n = lp.len() / 2;
                 if n == 0 {
@@ -892,7 +892,7 @@ impl ZSetValue {
     /// Approximate bytes (`objectComputeSize`).
     pub fn memory_usage(&self, samples: usize) -> usize {
         const OBJ_HEADER: usize = 16;
-        match self.0.get() {
+        match self.enc() {
             Enc::Listpack(lp) => OBJ_HEADER + lp.heap_size(),
             Enc::Big(z) => {
                 let base = OBJ_HEADER + z.dict.allocated_bytes() + z.zsl.heap_size();

@@ -294,15 +294,23 @@ impl ReplyBuf {
     #[inline]
     pub fn bulk(&mut self, data: &[u8]) {
         if data.len() <= 256 {
-            let mut tmp = [0u8; 256 + 32];
-            tmp[0] = b'$';
-            let mut len = 1 + write_i64(data.len() as i64, &mut tmp[1..]);
-            tmp[len..len + 2].copy_from_slice(b"\r\n");
-            len += 2;
-            tmp[len..len + data.len()].copy_from_slice(data);
-            len += data.len();
-            tmp[len..len + 2].copy_from_slice(b"\r\n");
-            self.raw(&tmp[..len + 2]);
+            // Small strings (most replies, every LRANGE element): header,
+            // bytes and CRLF go straight into the tail chunk, the same
+            // bookkeeping as `raw` without a staging copy.
+            if self.suppress && !self.pushing {
+                return;
+            }
+            let mut hdr = [0u8; 8];
+            hdr[0] = b'$';
+            let n = 1 + write_i64(data.len() as i64, &mut hdr[1..]);
+            hdr[n] = b'\r';
+            hdr[n + 1] = b'\n';
+            let total = n + 2 + data.len() + 2;
+            self.pending += total;
+            let t = self.tail(total);
+            t.extend_from_slice(&hdr[..n + 2]);
+            t.extend_from_slice(data);
+            t.extend_from_slice(b"\r\n");
         } else {
             self.header(b'$', data.len() as i64);
             self.raw(data);
