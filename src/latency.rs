@@ -468,11 +468,14 @@ fn sparkline_range(
                     more = true;
                     break;
                 }
+                // Without labels the first row past the bars has no label
+                // row to show (and none below it).
                 let label = labels[j].as_bytes();
-                let label_row = row - rows - 1;
-                if label.len() > label_row {
-                    more = true;
-                    line[j] = label[label_row];
+                if let Some(label_row) = (row - rows).checked_sub(1) {
+                    if label.len() > label_row {
+                        more = true;
+                        line[j] = label[label_row];
+                    }
                 }
             }
         }
