@@ -102,12 +102,8 @@ pub fn list_push(
     values: &[Vec<u8>],
     head: bool,
 ) -> usize {
-    if srv.dbs[db].peek(key).is_none() {
-        let lru = srv.new_obj_lru();
-        let list = RObj::new(Value::List(new_list(srv)), lru);
-        srv.dbs[db].add(key.into(), list);
-        srv.notify(ctx, NOTIFY_NEW, "new", key, db);
-    }
+    // One lookup for an existing list; a new one is filled before it is
+    // added (its "new" event still comes before the push event).
     let len = match srv.dbs[db].dict.get_mut(key).map(|o| &mut o.value) {
         Some(Value::List(l)) => {
             for v in values {
@@ -115,7 +111,18 @@ pub fn list_push(
             }
             l.len()
         }
-        _ => 0,
+        Some(_) => 0,
+        None => {
+            let mut l = new_list(srv);
+            for v in values {
+                l.push(v, head);
+            }
+            let len = l.len();
+            let lru = srv.new_obj_lru();
+            srv.dbs[db].add(key.into(), RObj::new(Value::List(l), lru));
+            srv.notify(ctx, NOTIFY_NEW, "new", key, db);
+            len
+        }
     };
     srv.dirty += values.len() as u64;
     srv.signal_modified_key(db, key);
@@ -204,15 +211,16 @@ pub fn list_pop_reply(
 
 fn push_generic(srv: &mut Server, ctx: &mut Ctx, head: bool, xx: bool) {
     let db = ctx.db;
-    let key = ctx.argv[1].clone();
-    match write_list(srv, db, &key) {
+    match write_list(srv, db, &ctx.argv[1]) {
         Err(WrongType) => return ctx.out.error(WRONGTYPE),
         Ok(None) if xx => return ctx.out.int(0),
         Ok(_) => {}
     }
-    let values = ctx.argv.split_off(2);
-    let len = list_push(srv, ctx, db, &key, &values, head);
-    ctx.argv.extend(values);
+    // `list_push` needs `ctx` mutably (events write to its reply buffer)
+    // while reading the arguments: lend them out for the call.
+    let argv = std::mem::take(&mut ctx.argv);
+    let len = list_push(srv, ctx, db, &argv[1], &argv[2..], head);
+    ctx.argv = argv;
     ctx.out.int(len as i64);
 }
 
