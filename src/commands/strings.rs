@@ -195,7 +195,8 @@ fn set_generic(
         (RStr::from_slice(&ctx.argv[val_idx]), None)
     } else {
         let v = ctx.take_arg(val_idx);
-        (RStr::raw(Vec::new()), Some(v))
+        // Placeholder, replaced below (an `int` costs no allocation).
+        (RStr::Int(0), Some(v))
     };
     // Propagation needs the value again only when the argv is rewritten.
     if when.is_some() || flags & GET != 0 {
