@@ -885,7 +885,7 @@ struct Buf {
 }
 
 /// Alignment of listpack blocks (see [`Buf`]).
-pub(crate) const BUF_ALIGN: usize = 2;
+const BUF_ALIGN: usize = 2;
 
 // SAFETY: a `Buf` owns its block outright, like a `Vec<u8>` does.
 unsafe impl Send for Buf {}
@@ -914,8 +914,14 @@ impl Buf {
         b
     }
 
+    /// Stores `n` in the length field. Written through the raw pointer, not
+    /// through `DerefMut`: the slice that would build reads the *old*
+    /// length, which after a shrinking realloc is past the block's end.
     fn set_len_field(&mut self, n: usize) {
-        self[0..4].copy_from_slice(&(n as u32).to_le_bytes());
+        // SAFETY: every block is at least 7 bytes long.
+        unsafe {
+            std::ptr::write_unaligned(self.ptr.as_ptr() as *mut [u8; 4], (n as u32).to_le_bytes())
+        };
     }
 
     /// Size of the block (the listpack's total bytes).
