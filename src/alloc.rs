@@ -90,6 +90,27 @@ pub fn used_memory() -> usize {
 /// INFO's `mem_allocator`.
 pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.0";
 
+/// `jemalloc-bg-thread` (Redis's `set_jemalloc_bg_thread`): jemalloc's own
+/// background thread returns freed pages to the OS over time, so the RSS of
+/// an idle server follows what it frees (after a crowd of clients left, or
+/// a big key was deleted) instead of waiting for the next allocations. It
+/// is the allocator's thread, never touching the keyspace.
+pub fn set_background_thread(enable: bool) {
+    let mut value = enable;
+    // SAFETY: "background_thread" is a documented bool-valued mallctl; the
+    // new-value pointer and length describe `value`, which outlives the
+    // call, and no old value is requested.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"background_thread".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut value as *mut bool as *mut std::ffi::c_void,
+            std::mem::size_of::<bool>(),
+        );
+    }
+}
+
 /// Highest `used_memory` observed by [`update_peak`].
 pub fn peak_memory() -> usize {
     PEAK.load(Ordering::Relaxed)

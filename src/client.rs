@@ -25,6 +25,12 @@ pub struct ClientFlags {
     pub close_after_reply: bool,
     /// Close at the next `before_sleep` without writing (CLIENT_CLOSE_ASAP).
     pub close_asap: bool,
+    /// The peer closed its side (read returned EOF). Such a client runs
+    /// nothing more; the replies of what it sent before are written once,
+    /// as far as the socket takes them without blocking, and it is freed in
+    /// the same `before_sleep` (Redis writes them in `beforeSleep` and frees
+    /// the client at the next read, which returns 0).
+    pub peer_closed: bool,
     /// Queued in the server's pending-write list.
     pub pending_write: bool,
     /// Registered for WRITABLE with the poller.
@@ -148,7 +154,11 @@ impl Client {
             resp: 2,
             qb: QueryBuf::new(),
             parser: RequestParser::new(),
-            reply: ReplyBuf::new(),
+            reply: {
+                let mut r = ReplyBuf::new();
+                r.start_peak_clock(now_ms);
+                r
+            },
             flags: ClientFlags {
                 local,
                 ..ClientFlags::default()

@@ -169,7 +169,10 @@ impl EventLoop {
                     self.accept(srv, tok.0 - LISTENER_BASE);
                 } else {
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                        self.read_from_client(srv, tok.0);
+                        // A close or an error that came with the data must
+                        // be seen now: no further edge will report it.
+                        let drain = ev.is_read_closed() || ev.is_error();
+                        self.read_from_client(srv, tok.0, drain);
                     }
                     if ev.is_writable() && !crate::replication::master_writable(srv, tok.0) {
                         srv.mark_pending_write(tok.0);
@@ -195,7 +198,7 @@ impl EventLoop {
                 log::warn!("You insist... exiting now.");
                 std::process::exit(1);
             }
-            log::warn!("Received {} scheduling shutdown...", name);
+            log::warn!(target: crate::server::SIGNAL_HANDLER_LOG, "Received {} scheduling shutdown...", name);
             srv.shutdown_asap = true;
             // Save first when save points are configured (Redis does this
             // in its cron via `prepareForShutdown`); a failed save keeps
@@ -215,7 +218,15 @@ impl EventLoop {
 
     /// Read until the socket would block, running requests after each read
     /// (Redis's `readQueryFromClient` + `processInputBuffer`).
-    fn read_from_client(&mut self, srv: &mut Server, cid: usize) {
+    ///
+    /// Edge-triggered readiness is reported once per change, so this must
+    /// not stop early while something is still to be seen. A read that
+    /// filled less than the space offered emptied the socket buffer, and
+    /// data arriving later raises a new event: the extra read that would
+    /// only return `WouldBlock` is skipped. But when the event also said
+    /// the peer closed (`drain`), the EOF behind that data raises no new
+    /// event, so reading goes on until it is seen.
+    fn read_from_client(&mut self, srv: &mut Server, cid: usize, drain: bool) {
         loop {
             let c = match srv.clients.get_mut(cid) {
                 Some(c) => c,
@@ -246,25 +257,22 @@ impl EventLoop {
             };
             match res {
                 Ok(0) => {
-                    log::debug!("Client closed connection id={} addr={}", c.id, c.addr);
-                    srv.close_client_async(cid);
+                    srv.client_eof(cid);
                     return;
                 }
                 Ok(n) => {
                     srv.stats.net_input_bytes += n as u64;
                     srv.stats.io_reads_processed += 1;
-                    let c = &mut srv.clients[cid];
-                    let is_master = c.flags.master;
+                    let c = &srv.clients[cid];
                     let limit = srv.config.client_query_buffer_limit as usize;
-                    if is_master {
+                    if c.flags.master {
                         crate::replication::master_read(srv, n);
-                    } else if c.qb.len() > limit {
+                    } else if Server::query_buf_len(c) > limit {
+                        let now = srv.clock_us / 1000;
                         log::warn!(
-                            "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial bytes: {:?})",
-                            c.id,
-                            c.addr,
-                            c.qb.len(),
-                            String::from_utf8_lossy(&c.qb.pending()[..c.qb.len().min(64)])
+                            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+                            c.info_string(now, &srv.commands),
+                            crate::config::repr_bytes(&c.qb.pending()[..c.qb.len().min(64)])
                         );
                         srv.stats.client_qbuf_limit_disconnections += 1;
                         srv.close_client_async(cid);
@@ -276,11 +284,8 @@ impl EventLoop {
                     if let Some(c) = srv.clients.get_mut(cid) {
                         c.last_interaction_ms = now;
                     }
-                    // A short read emptied the socket buffer: with edge-triggered
-                    // readiness, data arriving later raises a new event, so the
-                    // extra read that would only return WouldBlock is skipped
-                    // (one syscall less per batch; Redis reads once per event).
-                    if n < wanted {
+                    // A short read emptied the socket buffer (see above).
+                    if n < wanted && !drain {
                         return;
                     }
                 }
@@ -354,7 +359,11 @@ impl EventLoop {
                 }
             }
             let c = &mut srv.clients[cid];
-            if c.reply.is_empty() {
+            if c.flags.peer_closed {
+                // This pass wrote what the socket took; nothing waits for
+                // a peer that hung up to read the rest (see `client_eof`).
+                srv.close_client_async(cid);
+            } else if c.reply.is_empty() {
                 if c.flags.write_registered {
                     if let Some(s) = c.sock.as_mut() {
                         let _ = self
@@ -419,7 +428,6 @@ impl EventLoop {
 
     /// Close everything and log, as Redis's `prepareForShutdown`.
     fn shutdown(&mut self, srv: &mut Server) {
-        log::warn!("User requested shutdown...");
         // Flush what we can to clients (e.g. the last replies), then close.
         self.handle_pending_writes(srv);
         let ids: Vec<usize> = srv.clients.iter().map(|(k, _)| k).collect();
@@ -514,12 +522,96 @@ pub fn rebind_listeners(
     }
 }
 
-/// Bind with SO_REUSEADDR and a listen backlog (std's TcpListener::bind
-/// uses a fixed backlog of 128).
-fn bind_listener(addr: SocketAddr, _backlog: i32) -> io::Result<TcpListener> {
-    let std_l = std::net::TcpListener::bind(addr)?;
-    std_l.set_nonblocking(true)?;
-    Ok(TcpListener::from_std(std_l))
+/// A non-blocking listening socket on `addr` (Redis's `anetTcpServer`):
+/// SO_REUSEADDR, IPv6 sockets limited to IPv6 (so `bind * ::*` can hold
+/// both families on one port), and `tcp-backlog` as the listen queue.
+/// std's `TcpListener::bind` would fix the queue at 128: under a connect
+/// storm the kernel then drops SYNs, and each dropped one costs its client
+/// a one-second retransmission.
+fn bind_listener(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    fn check(r: libc::c_int) -> io::Result<libc::c_int> {
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r)
+        }
+    }
+    let family = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    let flags = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket() takes no pointers; a valid descriptor it returns is
+    // owned by `fd` from here on, which closes it on every error path.
+    let fd = unsafe { OwnedFd::from_raw_fd(check(libc::socket(family, flags, 0))?) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+    let setopt = |level, name| {
+        let yes: libc::c_int = 1;
+        // SAFETY: the option value points at a live c_int of the given size.
+        check(unsafe {
+            libc::setsockopt(
+                raw,
+                level,
+                name,
+                &yes as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })
+    };
+    setopt(libc::SOL_SOCKET, libc::SO_REUSEADDR)?;
+    // SAFETY (both arms): the sockaddr is a zero-initialised plain C struct
+    // filled from `addr`, passed with its exact size.
+    match addr {
+        SocketAddr::V4(a) => {
+            let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_port = a.port().to_be();
+            sa.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
+            check(unsafe {
+                libc::bind(
+                    raw,
+                    &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            })?;
+        }
+        SocketAddr::V6(a) => {
+            setopt(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?;
+            let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_port = a.port().to_be();
+            sa.sin6_addr.s6_addr = a.ip().octets();
+            sa.sin6_scope_id = a.scope_id();
+            check(unsafe {
+                libc::bind(
+                    raw,
+                    &sa as *const libc::sockaddr_in6 as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                )
+            })?;
+        }
+    }
+    // SAFETY: no pointers; `raw` is the socket bound above.
+    check(unsafe { libc::listen(raw, backlog) })?;
+    Ok(TcpListener::from_std(std::net::TcpListener::from(fd)))
+}
+
+/// Warn when the kernel caps the listen queue below `tcp-backlog` (Redis's
+/// `checkTcpBacklogSettings`, same text).
+pub fn check_tcp_backlog(backlog: u32) {
+    let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") else {
+        return;
+    };
+    let somaxconn: i64 = text.trim().parse().unwrap_or(0);
+    if somaxconn > 0 && somaxconn < backlog as i64 {
+        log::warn!(
+            "WARNING: The TCP backlog setting of {} cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of {}.",
+            backlog,
+            somaxconn
+        );
+    }
 }
 
 fn is_unavailable(e: &io::Error) -> bool {

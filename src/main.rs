@@ -3,7 +3,6 @@
 //! then the event loop. Mirrors `main()` in Redis's `server.c`.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use ferrodis::config;
 use ferrodis::event_loop::EventLoop;
@@ -11,9 +10,6 @@ use ferrodis::server::{Server, FERRODIS_VERSION, REDIS_VERSION};
 
 #[global_allocator]
 static GLOBAL: ferrodis::alloc::CountingAlloc = ferrodis::alloc::CountingAlloc;
-
-/// Role letter in log lines: `C` while reading the config, `M` afterwards.
-static ROLE: AtomicU8 = AtomicU8::new(b'C');
 
 const USAGE: &str = "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
        ./ferrodis - (read config from stdin)
@@ -86,6 +82,18 @@ fn init_logging(loglevel: &str, logfile: &str) {
     let mut b = env_logger::Builder::new();
     b.filter_level(filter);
     b.format(|buf, rec| {
+        // Redis logs from its signal handlers without the role and the
+        // millisecond date (`serverLogFromHandler`).
+        if rec.target() == ferrodis::server::SIGNAL_HANDLER_LOG {
+            let secs = ferrodis::server::now_ms() / 1000;
+            return writeln!(
+                buf,
+                "{}:signal-handler ({}) {}",
+                std::process::id(),
+                secs,
+                rec.args()
+            );
+        }
         let sym = match rec.level() {
             log::Level::Trace => '.',
             log::Level::Debug => '-',
@@ -96,7 +104,7 @@ fn init_logging(loglevel: &str, logfile: &str) {
             buf,
             "{}:{} {} {} {}",
             std::process::id(),
-            ROLE.load(Ordering::Relaxed) as char,
+            ferrodis::server::log_role(),
             log_time(),
             sym,
             rec.args()
@@ -157,6 +165,18 @@ fn daemonize(args: &[String], config_file: Option<&str>) {
             eprintln!("Can't daemonize: {}", e);
             std::process::exit(1);
         }
+    }
+}
+
+/// Redis's `linuxMemoryWarnings` (the overcommit part): a forked child
+/// saving a big dataset may be refused memory it would never touch when
+/// the kernel does not overcommit.
+fn linux_memory_warnings() {
+    let Ok(text) = std::fs::read_to_string("/proc/sys/vm/overcommit_memory") else {
+        return;
+    };
+    if text.trim() == "0" {
+        log::warn!("WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition. Being disabled, it can can also cause failures without low memory condition, see https://github.com/jemalloc/jemalloc/issues/1328. To fix this issue add 'vm.overcommit_memory = 1' to /etc/sysctl.conf and then reboot or run the command 'sysctl vm.overcommit_memory=1' for this to take effect.");
     }
 }
 
@@ -234,16 +254,18 @@ fn main() {
         std::process::id(),
         FERRODIS_VERSION
     );
-    match &config_file {
-        Some(f) => log::warn!("Configuration loaded from {}", f),
-        None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./ferrodis /path/to/redis.conf"),
+    if args.is_empty() {
+        log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use {} /path/to/redis.conf", std::env::args().next().unwrap_or_default());
+    } else {
+        log::warn!("Configuration loaded");
     }
     for w in &cfg.load_warnings {
         log::warn!("{}", w);
     }
-    ROLE.store(b'M', Ordering::Relaxed);
+    ferrodis::server::set_log_role(if cfg.replicaof.is_some() { b'S' } else { b'M' });
 
     let mut srv = Server::new(cfg);
+    ferrodis::alloc::set_background_thread(srv.config.jemalloc_bg_thread);
     if let Err(e) = ferrodis::commands::acl_cmd::load_users_at_startup(&mut srv) {
         for line in e.lines() {
             log::error!("{line}");
@@ -273,7 +295,9 @@ fn main() {
     }
     log::info!("monotonic clock: POSIX clock_gettime");
     log::info!("Running mode=standalone, port={}.", srv.port);
-    log::info!("Server initialized");
+    ferrodis::event_loop::check_tcp_backlog(srv.config.tcp_backlog);
+    log::warn!("Server initialized");
+    linux_memory_warnings();
     // Load the dataset (`loadDataFromDisk`): the AOF with `appendonly
     // yes`, the RDB file otherwise. A missing file is fine, a corrupt one
     // stops the start-up.

@@ -731,7 +731,7 @@ pub fn client_freed(srv: &mut Server, cid: usize) {
         let link = srv.repl.master.as_mut().expect("checked above");
         if link.state == LinkState::Connected {
             log::warn!("Connection with master lost.");
-            log::info!("* Caching the disconnected master state.");
+            log::info!("Caching the disconnected master state.");
             link.can_psync = true;
             link.down_since_ms = now_ms();
         }
@@ -821,6 +821,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     for db in srv.dbs.iter_mut() {
         db.replica_expiry = crate::db::ReplicaExpiry::Hide;
     }
+    crate::server::set_log_role(b'S');
     connect_to_master(srv);
 }
 
@@ -833,6 +834,7 @@ pub fn unset_master(srv: &mut Server) {
     if let Some(cid) = link.cid {
         srv.close_client_async(cid);
     }
+    crate::server::set_log_role(b'M');
     for db in srv.dbs.iter_mut() {
         db.replica_expiry = crate::db::ReplicaExpiry::Normal;
     }

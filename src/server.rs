@@ -40,6 +40,25 @@ use crate::resp::reply::ReplyBuf;
 pub const REDIS_VERSION: &str = "7.0.15";
 pub const FERRODIS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The role letter of every log line (Redis's `serverLogRaw`): `C` while
+/// the configuration is read (and, later, in forked children), `M` for a
+/// master, `S` for a replica. One byte the logger reads on each line.
+static LOG_ROLE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(b'C');
+
+/// The `log` target of lines Redis writes from a signal handler
+/// (`pid:signal-handler (unixtime) message`).
+pub const SIGNAL_HANDLER_LOG: &str = "signal-handler";
+
+/// The role letter for log lines from now on (`C`, `M` or `S`).
+pub fn set_log_role(role: u8) {
+    LOG_ROLE.store(role, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The role letter of the next log line.
+pub fn log_role() -> char {
+    LOG_ROLE.load(std::sync::atomic::Ordering::Relaxed) as char
+}
+
 /// Wall-clock time in ms since the epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -211,7 +230,10 @@ impl InstMetric {
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
-    pub clients: Slab<Client>,
+    /// Every connection, keyed by its mio token. Boxed, as Redis mallocs
+    /// each `client`: a slab slot is one pointer, so the slab's capacity,
+    /// which never shrinks, costs little after a crowd of clients left.
+    pub clients: Slab<Box<Client>>,
     pub commands: CommandTable,
     pub stats: Stats,
     /// Changes since the last save (Redis's `dirty`).
@@ -383,7 +405,10 @@ impl Server {
             cron_loops: 0,
             expire_state: Default::default(),
             hz,
-            parse_limits: ParseLimits { proto_max_bulk_len },
+            parse_limits: ParseLimits {
+                proto_max_bulk_len,
+                auth_required: false,
+            },
             startup_memory: 0,
             pause: None,
             pending_unpause: false,
@@ -435,6 +460,7 @@ impl Server {
     pub fn apply_config(&mut self) {
         self.hz = self.config.hz.clamp(1, 500);
         self.parse_limits.proto_max_bulk_len = self.config.proto_max_bulk_len;
+        crate::alloc::set_background_thread(self.config.jemalloc_bg_thread);
     }
 
     /// CONFIG RESETSTAT: zero the INFO statistics, command and error
@@ -453,19 +479,57 @@ impl Server {
         self.next_client_id += 1;
         self.stats.numconnections += 1;
         let id = client.id;
-        let cid = self.clients.insert(client);
+        let cid = self.clients.insert(Box::new(client));
         self.client_by_id.insert(id, cid);
         cid
     }
 
     /// Mark a client to be freed in `before_sleep` (Redis's `freeClientAsync`).
+    ///
+    /// A blocked client stops waiting at once: a key that becomes ready
+    /// before the client is reaped must go to a live waiter, not to a
+    /// connection nobody reads any more.
     pub fn close_client_async(&mut self, cid: usize) {
         if let Some(c) = self.clients.get_mut(cid) {
             if !c.flags.close_asap {
                 c.flags.close_asap = true;
+                let blocked = c.blocked.is_some();
                 self.clients_to_close.push(cid);
+                if blocked {
+                    crate::blocked::unblock(self, cid);
+                }
             }
         }
+    }
+
+    /// The peer closed the connection (a read returned 0). What it sent
+    /// before was executed; its replies still go out in this loop turn's
+    /// write pass (after the AOF is written), then the client is freed.
+    /// Nothing waits for the peer to read them: a peer that stops reading
+    /// cannot keep the client alive.
+    pub fn client_eof(&mut self, cid: usize) {
+        let Some(c) = self.clients.get_mut(cid) else {
+            return;
+        };
+        log::debug!("Client closed connection id={} addr={}", c.id, c.addr);
+        c.flags.peer_closed = true;
+        if c.reply.is_empty() || c.sock.is_none() || c.flags.master {
+            self.close_client_async(cid);
+            return;
+        }
+        c.flags.close_after_reply = true;
+        if c.blocked.is_some() {
+            crate::blocked::unblock(self, cid);
+        }
+        self.mark_pending_write(cid);
+    }
+
+    /// Bytes of the request being received that count toward
+    /// `client-query-buffer-limit`: the query buffer plus the part of a big
+    /// argument already read into its own buffer (in Redis both are the
+    /// one query buffer).
+    pub fn query_buf_len(c: &Client) -> usize {
+        c.qb.len() + c.parser.big_arg_filled_len()
     }
 
     /// Queue a client for the write pass in `before_sleep`.
@@ -499,12 +563,14 @@ impl Server {
             self.process_command(cid, argv);
         }
         loop {
-            let limits = self.parse_limits;
+            let mut limits = self.parse_limits;
             let parsed = {
                 let c = match self.clients.get_mut(cid) {
                     Some(c) => c,
                     None => return,
                 };
+                // authRequired: tighter request limits until AUTH succeeds.
+                limits.auth_required = !c.flags.authenticated && self.acl.default_needs_auth();
                 if c.flags.close_after_reply
                     || c.flags.close_asap
                     || self.shutdown_asap

@@ -210,16 +210,27 @@ impl Default for RequestParser {
     }
 }
 
-/// Limits that come from the configuration.
+/// Most arguments a request may have before the client authenticated.
+pub const UNAUTH_MAX_MULTIBULK: i64 = 10;
+/// Largest argument a request may carry before the client authenticated.
+pub const UNAUTH_MAX_BULK: i64 = 16 * 1024;
+
+/// Limits that come from the configuration and the client's state.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseLimits {
     pub proto_max_bulk_len: u64,
+    /// The client must still authenticate (Redis's `authRequired`): until
+    /// then a request has at most [`UNAUTH_MAX_MULTIBULK`] arguments of at
+    /// most [`UNAUTH_MAX_BULK`] bytes, so a stranger cannot make the server
+    /// buffer megabytes on its behalf.
+    pub auth_required: bool,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
             proto_max_bulk_len: 512 * 1024 * 1024,
+            auth_required: false,
         }
     }
 }
@@ -257,6 +268,11 @@ impl RequestParser {
             Some((buf, filled)) if *filled < buf.len() => Some(&mut buf[*filled..]),
             _ => None,
         }
+    }
+
+    /// Bytes of a big argument received so far (0 when none is pending).
+    pub fn big_arg_filled_len(&self) -> usize {
+        self.big.as_ref().map_or(0, |(_, filled)| *filled)
     }
 
     /// Record `n` bytes read into the slice returned by [`big_arg_space`].
@@ -373,6 +389,12 @@ impl RequestParser {
                     ))
                 }
             };
+            if n > UNAUTH_MAX_MULTIBULK && limits.auth_required {
+                return Err(ProtocolError::new(
+                    "unauthenticated multibulk length",
+                    "unauth mbulk count",
+                ));
+            }
             qb.consume(cr + 2);
             if n <= 0 {
                 return Ok(Some(Vec::new()));
@@ -419,6 +441,12 @@ impl RequestParser {
                         ))
                     }
                 };
+                if len > UNAUTH_MAX_BULK && limits.auth_required {
+                    return Err(ProtocolError::new(
+                        "unauthenticated bulk length",
+                        "unauth bulk length",
+                    ));
+                }
                 qb.consume(cr + 2);
                 self.bulk_len = len;
                 let want = len as usize + 2;
@@ -619,8 +647,44 @@ mod tests {
         qb.extend(b"*1\r\n$11\r\n");
         let limits = ParseLimits {
             proto_max_bulk_len: 10,
+            ..Default::default()
         };
         assert!(p.parse(&mut qb, &limits).is_err());
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let unauth = ParseLimits {
+            auth_required: true,
+            ..Default::default()
+        };
+        let parse = |input: &[u8], limits: &ParseLimits| {
+            let mut qb = QueryBuf::new();
+            qb.extend(input);
+            RequestParser::new()
+                .parse(&mut qb, limits)
+                .map_err(|e| e.reply)
+        };
+        // At the limits: fine (or waiting for more input).
+        assert_eq!(parse(b"*10\r\n", &unauth), Ok(None));
+        assert_eq!(parse(b"*1\r\n$16384\r\n", &unauth), Ok(None));
+        // Past them: refused before any payload is buffered.
+        assert_eq!(
+            parse(b"*11\r\n", &unauth),
+            Err("Protocol error: unauthenticated multibulk length".into())
+        );
+        assert_eq!(
+            parse(b"*1\r\n$16385\r\n", &unauth),
+            Err("Protocol error: unauthenticated bulk length".into())
+        );
+        // An invalid length is reported as such first, as Redis does.
+        assert_eq!(
+            parse(b"*1\r\n$-2\r\n", &unauth),
+            Err("Protocol error: invalid bulk length".into())
+        );
+        // Authenticated clients have the usual limits.
+        let auth = ParseLimits::default();
+        assert_eq!(parse(b"*20\r\n$1000000\r\n", &auth), Ok(None));
     }
 
     #[test]
@@ -645,9 +709,7 @@ mod tests {
         req.extend_from_slice(&big);
         req.extend_from_slice(b"\r\n");
         qb.extend(&req);
-        let limits = ParseLimits {
-            proto_max_bulk_len: 512 * 1024 * 1024,
-        };
+        let limits = ParseLimits::default();
         assert!(p.parse(&mut qb, &limits).unwrap().is_some());
         assert!(qb.capacity() >= 400_002);
         qb.cron_resize(0); // resets the peak to the (empty) content

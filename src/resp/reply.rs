@@ -119,6 +119,15 @@ impl ReplyBuf {
         }
     }
 
+    /// A new client's buffer: full size, its peak counted as full, and the
+    /// peak's reset clock started now (as Redis's `createClient`), so an
+    /// idle client's buffer shrinks one reset period after it connected.
+    pub fn start_peak_clock(&mut self, now_ms: i64) {
+        self.buf_size = REPLY_CHUNK_BYTES;
+        self.buf_peak = REPLY_CHUNK_BYTES;
+        self.buf_peak_reset_ms = now_ms;
+    }
+
     /// The clients cron's resize of the first chunk (Redis's
     /// `clientsCronResizeOutputBuffer`): shrink to the peak use (at least
     /// 1 KB) when under half of it was used, double it (up to 16 KB) when it

@@ -170,6 +170,12 @@ impl Conn {
         self.w.write_all(b).expect("write");
     }
 
+    /// Send bytes; an error (the server closed the connection) is returned,
+    /// not a panic.
+    pub fn try_send_raw(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.w.write_all(b)
+    }
+
     /// Send one command in multibulk form.
     pub fn send(&mut self, args: &[&[u8]]) {
         self.send_raw(&encode(args));
