@@ -734,8 +734,20 @@ impl Default for Aof {
 impl Aof {
     /// Log one propagated command (`feedAppendOnlyFile`): an optional
     /// `#TS:` annotation, a SELECT when the database changed, the command.
+    /// Whether propagated writes are logged: the AOF is on, or the first
+    /// rewrite after `appendonly yes` runs and collects them in its
+    /// temporary INCR file (open only then).
+    #[inline]
+    pub fn is_logging(&self) -> bool {
+        match self.state {
+            AofState::On => true,
+            AofState::WaitRewrite => self.file.is_some(),
+            AofState::Off => false,
+        }
+    }
+
     pub fn feed(&mut self, db: usize, argv: &[Vec<u8>], timestamps: bool, now_s: i64) {
-        if self.state != AofState::On {
+        if !self.is_logging() {
             return;
         }
         if timestamps && self.cur_timestamp < now_s {
@@ -772,7 +784,7 @@ fn aof_path(srv: &Server, name: &str) -> PathBuf {
 
 /// An I/O error as C's `strerror` would describe it, without Rust's
 /// " (os error N)" suffix.
-fn strerror(e: &std::io::Error) -> String {
+pub(crate) fn strerror(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(p) => s[..p].to_string(),
@@ -970,13 +982,30 @@ fn open_incr(srv: &Server, name: &str, truncate: bool) -> std::io::Result<File> 
     OpenOptions::new().append(true).create(true).open(path)
 }
 
-/// The bytes of a BASE file for the current dataset: an RDB image (with
-/// the `aof-base` aux field set) or the commands that rebuild it.
-fn base_contents(srv: &Server) -> Vec<u8> {
-    if srv.config.aof_use_rdb_preamble {
+/// Write a BASE file for the current dataset to `path` through a temp file
+/// in the working directory (`rewriteAppendOnlyFile`): an RDB image with
+/// the `aof-base` aux field set (streamed), or the commands that rebuild
+/// each key. `progress` gets the keys written so far (RDB form).
+fn write_base(srv: &Server, path: &Path, progress: &mut dyn FnMut(u64)) -> Result<(), String> {
+    let tmp = format!("temp-rewriteaof-{}.aof", std::process::id());
+    let file = match File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!(
+                "Failed opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): {}",
+                strerror(&e)
+            );
+            log::warn!("{}", msg);
+            return Err(msg);
+        }
+    };
+    let mut sink =
+        crate::rdb::file::AutoSyncFile::new(file, srv.config.aof_rewrite_incremental_fsync);
+    let written = if srv.config.aof_use_rdb_preamble {
         let mut info = crate::rdb::file::save_info(srv);
         info.aof_base = true;
-        crate::rdb::file::save_to_bytes(&srv.dbs, &info)
+        info.repl = None;
+        crate::rdb::file::save_rio(&mut sink, &srv.dbs, &info, progress)
     } else {
         let ts = srv.config.aof_timestamp_enabled.then(now_s);
         let libraries: Vec<&[u8]> = srv
@@ -986,21 +1015,9 @@ fn base_contents(srv: &Server) -> Vec<u8> {
             .values()
             .map(|l| l.code.as_slice())
             .collect();
-        rewrite_as_commands(&srv.dbs, &libraries, ts)
-    }
-}
-
-/// Write a BASE file for the current dataset to `path` through a temp file
-/// in the working directory (`rewriteAppendOnlyFile`). Returns its size.
-fn write_base(srv: &Server, path: &Path) -> Result<u64, String> {
-    let tmp = format!("temp-rewriteaof-{}.aof", std::process::id());
-    let data = base_contents(srv);
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&data)?;
-        f.sync_all()
+        sink.write_all(&rewrite_as_commands(&srv.dbs, &libraries, ts))
     };
-    if let Err(e) = write() {
+    if let Err(e) = written.and_then(|()| sink.file.sync_all()) {
         let _ = std::fs::remove_file(&tmp);
         let msg = format!(
             "Write error writing append only file on disk: {}",
@@ -1009,6 +1026,7 @@ fn write_base(srv: &Server, path: &Path) -> Result<u64, String> {
         log::warn!("{}", msg);
         return Err(msg);
     }
+    drop(sink);
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
         let msg = format!(
@@ -1018,99 +1036,275 @@ fn write_base(srv: &Server, path: &Path) -> Result<u64, String> {
         log::warn!("{}", msg);
         return Err(msg);
     }
-    Ok(data.len() as u64)
+    Ok(())
 }
 
-/// Rewrite the AOF now: a new BASE from the dataset, a new INCR file when
-/// the AOF is on, the old files to history (Redis's
-/// `rewriteAppendOnlyFileBackground` + `backgroundRewriteDoneHandler`,
-/// without the fork: see the module docs).
+/// Where rewrite child `pid` leaves the new BASE for the parent to rename.
+fn child_base_name(pid: libc::pid_t) -> String {
+    format!("temp-rewriteaof-bg-{}.aof", pid)
+}
+
+/// The INCR file that collects writes while the first rewrite after
+/// `appendonly yes` runs (`getTempIncrAofName`): it joins the manifest only
+/// when that rewrite succeeds.
+fn temp_incr_name(srv: &Server) -> String {
+    format!("temp-{}.incr", srv.config.appendfilename)
+}
+
+/// Start a background rewrite (`rewriteAppendOnlyFileBackground`).
+///
+/// The parent first switches its logging to a fresh INCR file, listed in
+/// the manifest at once (while the AOF is being turned on, a temporary
+/// INCR file outside the manifest instead). From then on, writes go there,
+/// and the files before it are exactly what the new BASE will replace.
+/// Then it forks; the child writes the new BASE from its copy-on-write
+/// view of the dataset, which is the dataset at the switch. When the child
+/// succeeds, [`rewrite_done`] installs the BASE and retires the old files;
+/// if it fails, nothing is lost: the manifest still lists the old BASE, the
+/// old INCR files and the new one.
 pub fn rewrite(srv: &mut Server) -> Result<(), String> {
-    let start = std::time::Instant::now();
-    srv.aof.rewrite_scheduled = false;
-    let result = rewrite_inner(srv);
-    srv.aof.last_rewrite_time_s = start.elapsed().as_secs() as i64;
-    match &result {
-        Ok(()) => {
-            srv.aof.last_rewrite_ok = true;
-            srv.aof.rewrites_consecutive_failures = 0;
-            log::info!("Background AOF rewrite finished successfully");
-        }
-        Err(_) => {
-            srv.aof.last_rewrite_ok = false;
-            srv.aof.rewrites_consecutive_failures += 1;
-            log::warn!("Background AOF rewrite terminated with error");
-        }
+    if srv.children.is_active() {
+        return Err("another child process is active".into());
     }
-    result
-}
-
-fn rewrite_inner(srv: &mut Server) -> Result<(), String> {
-    create_dir_if_missing(srv)?;
-    let filename = srv.config.appendfilename.clone();
-    // Whatever is buffered belongs to the INCR file being retired.
-    flush(srv, true);
-    if let Some(f) = srv.aof.file.as_ref() {
-        let _ = f.sync_data();
-    }
-    srv.aof.selected_db = None;
-    let mut am = srv.aof.manifest.clone();
-    let logging = srv.aof.state != AofState::Off;
-    let new_incr = if logging {
-        let name = am.new_incr(&filename);
-        match open_incr(srv, &name, true) {
-            Ok(f) => Some((name, f)),
-            Err(e) => {
-                let msg = format!("Can't open the append-only file {}: {}", name, strerror(&e));
-                log::warn!("{}", msg);
-                return Err(msg);
-            }
-        }
-    } else {
-        None
-    };
-    srv.aof.rewrites += 1;
-    log::info!(
-        "Background append only file rewriting started by pid {}",
-        std::process::id()
-    );
-    let base_name = am.new_base(&filename, srv.config.aof_use_rdb_preamble);
-    let base_path = aof_path(srv, &base_name);
-    let cleanup_incr = |srv: &Server, new_incr: &Option<(String, File)>| {
-        if let Some((name, _)) = new_incr {
-            let _ = std::fs::remove_file(aof_path(srv, name));
-        }
-    };
-    let base_size = match write_base(srv, &base_path) {
-        Ok(n) => n,
-        Err(e) => {
-            cleanup_incr(srv, &new_incr);
-            return Err(e);
-        }
-    };
-    am.mark_rewritten_incr_as_history(logging);
-    if let Err(e) = persist_manifest(srv, &mut am) {
-        let _ = std::fs::remove_file(&base_path);
-        cleanup_incr(srv, &new_incr);
+    if let Err(e) = create_dir_if_missing(srv) {
+        srv.aof.last_rewrite_ok = false;
         return Err(e);
     }
-    if let Some((name, f)) = new_incr {
-        log::info!("Creating AOF incr file {} on background rewrite", name);
-        srv.aof.file = Some(f);
-        srv.aof.last_incr_size = 0;
-        srv.aof.last_incr_fsync_offset = 0;
-        srv.aof.last_fsync_s = now_s();
+    // The new INCR file starts with a SELECT.
+    srv.aof.selected_db = None;
+    flush(srv, true);
+    if let Err(e) = open_new_incr_for_append(srv) {
+        srv.aof.last_rewrite_ok = false;
+        return Err(e);
+    }
+    srv.aof.rewrites += 1;
+    match crate::child::fork(srv, crate::child::ChildKind::Aof) {
+        Ok(crate::child::Forked::Child(mut reporter)) => {
+            let target = PathBuf::from(child_base_name(std::process::id() as libc::pid_t));
+            let ok = write_base(srv, &target, &mut |keys| reporter.progress(keys)).is_ok();
+            if ok {
+                log::info!(
+                    "Successfully created the temporary AOF base file {}",
+                    target.display()
+                );
+                reporter.finish();
+            }
+            crate::child::exit_child(if ok { 0 } else { 1 });
+        }
+        Ok(crate::child::Forked::Parent(pid)) => {
+            log::info!(
+                "Background append only file rewriting started by pid {}",
+                pid
+            );
+            srv.aof.rewrite_scheduled = false;
+            Ok(())
+        }
+        Err(e) => {
+            srv.aof.last_rewrite_ok = false;
+            let msg = format!(
+                "Can't rewrite append only file in background: fork: {}",
+                strerror(&e)
+            );
+            log::warn!("{}", msg);
+            Err(msg)
+        }
+    }
+}
+
+/// Switch logging to a new INCR file before a rewrite
+/// (`openNewIncrAofForAppend`). Nothing to do while the AOF is off.
+fn open_new_incr_for_append(srv: &mut Server) -> Result<(), String> {
+    if srv.aof.state == AofState::Off {
+        return Ok(());
+    }
+    let waiting = srv.aof.state == AofState::WaitRewrite;
+    let mut am = srv.aof.manifest.clone();
+    let (name, path) = if waiting {
+        let name = temp_incr_name(srv);
+        let path = aof_path(srv, &name);
+        (name, path)
+    } else {
+        let name = am.new_incr(&srv.config.appendfilename);
+        let path = aof_path(srv, &name);
+        (name, path)
+    };
+    let file = match OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!("Can't open the append-only file {}: {}", name, strerror(&e));
+            log::warn!("{}", msg);
+            return Err(msg);
+        }
+    };
+    if !waiting {
+        if let Err(e) = persist_manifest(srv, &mut am) {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        srv.aof.manifest = am;
+    }
+    log::info!("Creating AOF incr file {} on background rewrite", name);
+    // The retired file was written up to here; with `everysec` its last
+    // second is fsynced now rather than never.
+    if let Some(old) = srv.aof.file.replace(file) {
+        if srv.config.appendfsync != AppendFsync::No {
+            let _ = old.sync_data();
+        }
+    }
+    srv.aof.last_incr_size = 0;
+    srv.aof.last_incr_fsync_offset = 0;
+    srv.aof.last_fsync_s = now_s();
+    Ok(())
+}
+
+/// A rewrite child ended (`backgroundRewriteDoneHandler`). On success its
+/// BASE file is renamed into the AOF directory, the manifest is updated
+/// (new BASE; the INCR files the rewrite covered become history, deleted
+/// unless `aof-disable-auto-gc`) and persisted atomically. On failure, or
+/// if any of those steps fails, the manifest is left as it was: the AOF
+/// still loads (old BASE, then every INCR file).
+pub fn rewrite_done(
+    srv: &mut Server,
+    pid: libc::pid_t,
+    exit: crate::child::ChildExit,
+    elapsed_s: i64,
+) {
+    let tmp = child_base_name(pid);
+    if exit.ok() {
+        log::info!("Background AOF rewrite terminated with success");
+        match install_rewritten_base(srv, &tmp) {
+            Ok(()) => {
+                srv.aof.last_rewrite_ok = true;
+                srv.aof.rewrites_consecutive_failures = 0;
+                log::info!("Background AOF rewrite finished successfully");
+                if srv.aof.state == AofState::WaitRewrite {
+                    srv.aof.state = AofState::On;
+                }
+            }
+            Err(()) => {
+                srv.aof.last_rewrite_ok = false;
+                srv.aof.rewrites_consecutive_failures += 1;
+            }
+        }
+    } else if exit.by_signal == 0 {
+        srv.aof.last_rewrite_ok = false;
+        srv.aof.rewrites_consecutive_failures += 1;
+        log::warn!("Background AOF rewrite terminated with error");
+    } else {
+        // SIGUSR1 is the server stopping its own child: not an error.
+        if exit.by_signal != libc::SIGUSR1 {
+            srv.aof.last_rewrite_ok = false;
+            srv.aof.rewrites_consecutive_failures += 1;
+        }
+        log::warn!(
+            "Background AOF rewrite terminated by signal {}",
+            exit.by_signal
+        );
+    }
+    let _ = std::fs::remove_file(&tmp);
+    if srv.aof.state == AofState::WaitRewrite {
+        // The temporary INCR file only made sense with this rewrite's BASE:
+        // drop it and what was buffered for it, and try again.
+        discard_temp_incr(srv);
+        srv.aof.rewrite_scheduled = true;
+    }
+    srv.aof.last_rewrite_time_s = elapsed_s;
+}
+
+/// Drop the temporary INCR file of a failed first rewrite
+/// (`aofDelTempIncrAofFile`).
+fn discard_temp_incr(srv: &mut Server) {
+    srv.aof.buf.clear();
+    srv.aof.selected_db = None;
+    srv.aof.file = None;
+    let _ = std::fs::remove_file(aof_path(srv, &temp_incr_name(srv)));
+}
+
+/// The success half of [`rewrite_done`]: rename the child's BASE (and, when
+/// the AOF was being turned on, the temporary INCR file) into the AOF
+/// directory and persist the new manifest. Errors are logged; on error the
+/// new files are removed and the manifest stays as it was.
+fn install_rewritten_base(srv: &mut Server, tmp: &str) -> Result<(), ()> {
+    let filename = srv.config.appendfilename.clone();
+    let mut am = srv.aof.manifest.clone();
+    let base_name = am.new_base(&filename, srv.config.aof_use_rdb_preamble);
+    let base_path = aof_path(srv, &base_name);
+    if let Err(e) = std::fs::rename(tmp, &base_path) {
+        log::warn!(
+            "Error trying to rename the temporary AOF file {} into {}: {}",
+            tmp,
+            base_name,
+            strerror(&e)
+        );
+        return Err(());
+    }
+    log::info!(
+        "Successfully renamed the temporary AOF base file {} into {}",
+        tmp,
+        base_name
+    );
+    let mut new_incr_path = None;
+    if srv.aof.state == AofState::WaitRewrite {
+        let temp_incr = temp_incr_name(srv);
+        let incr_name = am.new_incr(&filename);
+        let incr_path = aof_path(srv, &incr_name);
+        if let Err(e) = std::fs::rename(aof_path(srv, &temp_incr), &incr_path) {
+            log::warn!(
+                "Error trying to rename the temporary incr AOF file {} into {}: {}",
+                temp_incr,
+                incr_name,
+                strerror(&e)
+            );
+            let _ = std::fs::remove_file(&base_path);
+            return Err(());
+        }
+        log::info!(
+            "Successfully renamed the temporary AOF incr file {} into {}",
+            temp_incr,
+            incr_name
+        );
+        new_incr_path = Some(incr_path);
+    }
+    // The INCR files before the one now being written are in the BASE.
+    am.mark_rewritten_incr_as_history(srv.aof.file.is_some());
+    if persist_manifest(srv, &mut am).is_err() {
+        let _ = std::fs::remove_file(&base_path);
+        if let Some(p) = new_incr_path {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(());
     }
     srv.aof.manifest = am;
-    if srv.aof.state != AofState::Off {
+    if srv.aof.file.is_some() {
+        let base_size = std::fs::metadata(&base_path).map_or(0, |m| m.len());
         srv.aof.current_size = base_size + srv.aof.last_incr_size;
         srv.aof.rewrite_base_size = srv.aof.current_size;
     }
-    if srv.aof.state == AofState::WaitRewrite {
-        srv.aof.state = AofState::On;
-    }
     del_history_files(srv);
     Ok(())
+}
+
+/// Stop a running rewrite child and clean up after it
+/// (`killAppendOnlyChild`).
+pub fn kill_rewrite_child(srv: &mut Server) {
+    if !srv.children.is(crate::child::ChildKind::Aof) {
+        return;
+    }
+    if let Some(pid) = srv.children.active.as_ref().map(|c| c.pid) {
+        log::info!("Killing running AOF rewrite child: {}", pid);
+    }
+    if let Some(pid) = crate::child::kill_child(srv, true) {
+        let _ = std::fs::remove_file(child_base_name(pid));
+        let _ = std::fs::remove_file(format!("temp-rewriteaof-{}.aof", pid));
+    }
+    if srv.aof.state == AofState::WaitRewrite {
+        discard_temp_incr(srv);
+    }
 }
 
 /// Delete the history files and drop them from the manifest, unless
@@ -1137,10 +1331,22 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
         return Ok(());
     }
     srv.aof.state = AofState::WaitRewrite;
-    if srv.in_exec || srv.scripting.run.is_some() {
+    let other_child = srv.children.is_active() && !srv.children.is(crate::child::ChildKind::Aof);
+    if other_child {
+        srv.aof.rewrite_scheduled = true;
+        log::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+    } else if srv.in_exec || srv.scripting.run.is_some() {
         srv.aof.rewrite_scheduled = true;
         log::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
-    } else if let Err(e) = rewrite(srv) {
+    } else if let Err(e) = {
+        // A rewrite already running does not collect what the new AOF
+        // needs: start over.
+        if srv.children.is(crate::child::ChildKind::Aof) {
+            log::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
+            kill_rewrite_child(srv);
+        }
+        rewrite(srv)
+    } {
         srv.aof.state = AofState::Off;
         log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
         return Err(e);
@@ -1168,12 +1374,16 @@ pub fn stop(srv: &mut Server) {
     srv.aof.rewrite_scheduled = false;
     srv.aof.last_incr_size = 0;
     srv.aof.last_incr_fsync_offset = 0;
+    kill_rewrite_child(srv);
     srv.aof.buf = Vec::new();
 }
 
 /// BGREWRITEAOF's outcome, as the reply the command sends.
 pub fn bgrewriteaof(srv: &mut Server) -> Result<&'static str, &'static str> {
-    if srv.in_exec || srv.scripting.run.is_some() {
+    if srv.children.is(crate::child::ChildKind::Aof) {
+        return Err("ERR Background append only file rewriting already in progress");
+    }
+    if srv.in_exec || srv.scripting.run.is_some() || srv.children.is_active() {
         srv.aof.rewrite_scheduled = true;
         srv.aof.rewrites_consecutive_failures = 0;
         return Ok("Background append only file rewriting scheduled");
@@ -1194,6 +1404,10 @@ pub fn cron(srv: &mut Server) {
     }
     if srv.aof.last_write_error.is_some() {
         flush(srv, false);
+    }
+    // Only one child at a time: a rewrite waits for a running snapshot.
+    if srv.children.is_active() {
+        return;
     }
     if srv.aof.rewrite_scheduled && !srv.in_exec && srv.scripting.run.is_none() {
         let _ = rewrite(srv);
@@ -1688,7 +1902,7 @@ pub fn open_on_server_start(srv: &mut Server) -> Result<(), String> {
     let had_incr = !am.incr.is_empty();
     if am.base.is_none() && am.incr.is_empty() {
         let base = am.new_base(&filename, srv.config.aof_use_rdb_preamble);
-        let r = write_base(srv, &aof_path(srv, &base));
+        let r = write_base(srv, &aof_path(srv, &base), &mut |_| {});
         if let Err(e) = r {
             srv.aof.manifest = am;
             return Err(e);

@@ -37,6 +37,7 @@
 //! | [`db::compact`] | a hash's or sorted set's listpack-or-table in one pointer | `robj->ptr` + `encoding` |
 //! | [`db::embstr`] | `embstr` string bytes in one word (inline up to 7 bytes) | `object.c` (`createEmbeddedStringObject`) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
+//! | [`child`] | forked children: fork, the info pipe, collecting and killing them | `server.c` (`redisFork`, `checkChildrenDone`), `childinfo.c` |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
 //! | [`replication`] | the replication stream and backlog, SYNC/PSYNC, REPLICAOF and the master link, WAIT, ROLE | `replication.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
@@ -63,6 +64,7 @@ pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod blocked;
+pub mod child;
 pub mod client;
 pub mod commands;
 pub mod config;

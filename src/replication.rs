@@ -404,6 +404,24 @@ pub fn sync_command(srv: &mut Server, ctx: &mut Ctx) {
     log::info!("Synchronization with replica {} succeeded", addr);
 }
 
+/// The replication position a snapshot taken now stands for
+/// (`rdbPopulateSaveInfo`), or `None` when the server is in no replication
+/// chain. A master without a backlog has no history worth keeping (a
+/// replica connecting to it resynchronises fully with a new ID anyway); a
+/// replica records the database its master's stream has selected.
+pub fn save_position(srv: &Server) -> Option<crate::rdb::file::ReplPosition> {
+    let stream_db = match &srv.repl.master {
+        None if srv.repl.backlog.is_some() => srv.repl.slave_seldb.max(0),
+        None => return None,
+        Some(link) => srv.clients.get(link.cid?)?.db as i64,
+    };
+    Some(crate::rdb::file::ReplPosition {
+        stream_db,
+        replid: srv.repl.replid.clone(),
+        offset: srv.repl.master_repl_offset,
+    })
+}
+
 /// Make `cid` an online replica that has the stream up to `offset`.
 fn attach_replica(srv: &mut Server, cid: usize, offset: i64) {
     let now = now_ms();

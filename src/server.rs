@@ -238,6 +238,11 @@ pub struct Server {
     pub stats: Stats,
     /// Changes since the last save (Redis's `dirty`).
     pub dirty: u64,
+    /// `dirty` when the running snapshot child was forked: what a
+    /// successful background save makes durable.
+    pub dirty_before_bgsave: u64,
+    /// The forked child, if any, and the fork statistics.
+    pub children: crate::child::Children,
     pub next_client_id: u64,
     /// Slab keys of clients to free in `before_sleep`.
     pub clients_to_close: Vec<usize>,
@@ -373,6 +378,8 @@ impl Server {
             commands,
             stats: Stats::default(),
             dirty: 0,
+            dirty_before_bgsave: 0,
+            children: Default::default(),
             next_client_id: 1,
             clients_to_close: Vec::new(),
             clients_pending_write: Vec::new(),
@@ -482,6 +489,20 @@ impl Server {
         let cid = self.clients.insert(Box::new(client));
         self.client_by_id.insert(id, cid);
         cid
+    }
+
+    /// Writes are refused while the data cannot reach the disk
+    /// (`writeCommandsDeniedByDiskError`): after a failed background save
+    /// with save points and `stop-writes-on-bgsave-error yes`, or while the
+    /// AOF cannot be written. The MISCONF error text, if so.
+    pub fn write_denied_error(&self) -> Option<String> {
+        if self.config.stop_writes_on_bgsave_error
+            && !self.config.save.is_empty()
+            && !self.rdb_last_save_ok
+        {
+            return Some("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".to_string());
+        }
+        self.aof.write_denied_error()
     }
 
     /// Mark a client to be freed in `before_sleep` (Redis's `freeClientAsync`).
@@ -1032,7 +1053,7 @@ impl Server {
         // The AOF cannot be written: refuse writes (and PING, as Redis
         // does) until it can (writeCommandsDeniedByDiskError).
         let obey = self.clients[cid].flags.master;
-        if let Some(msg) = self.aof.write_denied_error().filter(|_| !obey) {
+        if let Some(msg) = self.write_denied_error().filter(|_| !obey) {
             if def.name == "ping" || self.is_write_request(cid, id, &argv) {
                 self.reject(cid, Some(id), &msg, &argv);
                 return;
@@ -1407,9 +1428,7 @@ impl Server {
     #[inline]
     pub fn propagation_wanted(&self) -> bool {
         !self.loading
-            && (self.aof.state == crate::aof::AofState::On
-                || self.repl.feeding()
-                || !self.propagation_sinks.is_empty())
+            && (self.aof.is_logging() || self.repl.feeding() || !self.propagation_sinks.is_empty())
     }
 
     /// Send a command to the AOF and every propagation sink (Redis's
@@ -1431,7 +1450,7 @@ impl Server {
             self.exec_propagated.push((db, argv.to_vec()));
             return;
         }
-        if self.aof.state == crate::aof::AofState::On {
+        if self.aof.is_logging() {
             let ts = self.config.aof_timestamp_enabled;
             self.aof.feed(db, argv, ts, self.cmd_time_ms / 1000);
         }
@@ -1509,6 +1528,12 @@ impl Server {
         }
         self.clients_cron(now);
         self.databases_cron(now);
+        // A background child that ended is collected first, so the jobs
+        // below see the server free to fork again (`checkChildrenDone`).
+        if self.children.is_active() {
+            crate::child::receive_child_info(self);
+            crate::child::check_children_done(self);
+        }
         crate::aof::cron(self);
         crate::rdb::file::save_cron(self);
         crate::replication::cron(self);
@@ -1577,6 +1602,11 @@ impl Server {
         // Only masters expire keys actively; a replica waits for the DELs.
         if self.active_expire_enabled && !self.repl.is_replica() {
             crate::expire::active_expire_cycle(self, crate::expire::CycleType::Slow);
+        }
+        // While a child runs, a rehash would make the kernel copy every
+        // bucket page it touches: tables are left alone.
+        if self.children.is_active() {
+            return;
         }
         for db in self.dbs.iter_mut() {
             db.dict.resize_if_needed();

@@ -193,18 +193,8 @@ fn fill(c: &mut Conn, redis: bool) {
         "{}",
         r
     );
-    if redis {
-        // Wait for Redis's child to finish.
-        for _ in 0..500 {
-            let info = show(&run(c, "INFO persistence"));
-            if info.contains("aof_rewrite_in_progress:0")
-                && info.contains("aof_rewrite_scheduled:0")
-            {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
+    let _ = redis;
+    common::wait_for_bgrewriteaof(c);
     for line in &writes[half..] {
         run(c, line);
     }
@@ -450,6 +440,7 @@ fn config_set_appendonly_and_debug_loadaof() {
         info
     );
     assert_eq!(show(&run(&mut c, "CONFIG SET appendonly yes")), "+OK\r\n");
+    common::wait_for_bgrewriteaof(&mut c);
     run(&mut c, "SET foo bar EX 100");
     run(&mut c, "SET foo bar2 KEEPTTL");
     run(&mut c, "SET k v");
@@ -468,6 +459,7 @@ fn config_set_appendonly_and_debug_loadaof() {
         show(&run(&mut c, "BGREWRITEAOF")),
         "+Background append only file rewriting started\r\n"
     );
+    common::wait_for_bgrewriteaof(&mut c);
     assert_eq!(
         show(&read(&d, "appendonly.aof.manifest")),
         "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
@@ -493,7 +485,10 @@ fn appendonly_turned_on_inside_multi_is_not_logged_twice() {
     let mut ok = false;
     for _ in 0..100 {
         let info = show(&run(&mut c, "INFO persistence"));
-        if info.contains("aof_rewrites:1") && info.contains("aof_rewrite_scheduled:0") {
+        if info.contains("aof_rewrites:1")
+            && info.contains("aof_rewrite_scheduled:0")
+            && info.contains("aof_rewrite_in_progress:0")
+        {
             ok = true;
             break;
         }

@@ -482,7 +482,9 @@ fn function_libraries_in_rdb_files() {
     assert_eq!(co.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");
     // An AOF rewrite with the RDB preamble carries it too.
     assert_eq!(co.cmd("CONFIG SET appendonly yes"), b"+OK\r\n");
+    common::wait_for_bgrewriteaof(&mut co);
     co.cmd("BGREWRITEAOF");
+    common::wait_for_bgrewriteaof(&mut co);
     assert_eq!(co.cmd("DEBUG LOADAOF"), b"+OK\r\n");
     assert_eq!(co.cmd("FCALL ours_f 0"), b"$13\r\nfrom-ferrodis\r\n");
     assert_eq!(co.cmd("CONFIG SET appendonly no"), b"+OK\r\n");

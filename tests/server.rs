@@ -703,12 +703,26 @@ fn save_points_and_bgsave() {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(rdb.exists(), "the save point did not save");
+        // The file is renamed into place just before the child exits.
+        common::wait_for_bgsave(&mut c);
         assert_eq!(c.cmd("SET k2 v2"), b"+OK\r\n");
         assert_eq!(c.cmd("MULTI"), b"+OK\r\n");
         assert_eq!(c.cmd("BGSAVE"), b"+QUEUED\r\n");
         assert_eq!(c.cmd("EXEC"), b"*1\r\n+Background saving scheduled\r\n");
+        // The cron starts the scheduled save.
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            let info = String::from_utf8_lossy(&c.cmd("INFO persistence")).into_owned();
+            if info.contains("rdb_changes_since_last_save:0\r\n")
+                && info.contains("rdb_bgsave_in_progress:0\r\n")
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(c.cmd("BGSAVE SCHEDULE"), b"+Background saving started\r\n");
         assert_eq!(c.cmd("BGSAVE NOW"), b"-ERR syntax error\r\n");
+        common::wait_for_bgsave(&mut c);
         let info = String::from_utf8_lossy(&c.cmd("INFO persistence")).into_owned();
         assert!(
             info.contains("rdb_changes_since_last_save:0\r\n"),

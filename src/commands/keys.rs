@@ -468,6 +468,11 @@ pub fn flushall_command(srv: &mut Server, ctx: &mut Ctx) {
         n += db.flush();
     }
     srv.dirty += n as u64;
+    // A snapshot being written would bring the keys back at the next
+    // restart (`flushAllDataAndResetRDB`): stop it.
+    if srv.children.is(crate::child::ChildKind::Rdb) {
+        crate::child::kill_child(srv, false);
+    }
     // With save points configured the emptied dataset is saved right away
     // (`flushAllDataAndResetRDB`), so a restart does not bring the keys
     // back. The save resets `dirty`: force the propagation.

@@ -391,6 +391,10 @@ pub fn bgrewriteaof_command(srv: &mut Server, ctx: &mut Ctx) {
 
 /// SAVE: write the RDB file synchronously (`saveCommand`).
 pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
+    if srv.children.is(crate::child::ChildKind::Rdb) {
+        ctx.out.error("ERR Background save already in progress");
+        return;
+    }
     srv.stat_rdb_saves += 1;
     match crate::rdb::file::save(srv) {
         Ok(()) => ctx.out.ok(),
@@ -398,24 +402,30 @@ pub fn save_command(srv: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// BGSAVE [SCHEDULE] (`bgsaveCommand`). Without fork the save runs
-/// synchronously, like SAVE (see `rdb::file::background_save`); the replies
-/// are Redis's. Inside a transaction or a script it is scheduled for the
-/// cron, as Redis schedules it while another child runs.
+/// BGSAVE [SCHEDULE] (`bgsaveCommand`): fork a child that writes the
+/// snapshot. While another kind of child runs (an AOF rewrite), or inside a
+/// transaction or a script, the save can only be scheduled for the cron.
 pub fn bgsave_command(srv: &mut Server, ctx: &mut Ctx) {
-    // SCHEDULE only matters while another child runs, which never happens
-    // here.
-    if ctx.argc() > 2 || (ctx.argc() == 2 && !arg_eq(ctx.arg(1), "schedule")) {
+    let schedule = ctx.argc() == 2 && arg_eq(ctx.arg(1), "schedule");
+    if ctx.argc() > 2 || (ctx.argc() == 2 && !schedule) {
         ctx.out.error(SYNTAX_ERR);
         return;
     }
-    if srv.in_exec || srv.scripting.run.is_some() {
-        srv.rdb_bgsave_scheduled = true;
-        ctx.out.status("Background saving scheduled");
-        return;
+    let in_exec = srv.in_exec || srv.scripting.run.is_some();
+    if srv.children.is(crate::child::ChildKind::Rdb) {
+        ctx.out.error("ERR Background save already in progress");
+    } else if srv.children.is_active() || in_exec {
+        if schedule || in_exec {
+            srv.rdb_bgsave_scheduled = true;
+            ctx.out.status("Background saving scheduled");
+        } else {
+            ctx.out.error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+    } else if crate::rdb::file::background_save(srv).is_ok() {
+        ctx.out.status("Background saving started");
+    } else {
+        ctx.out.error("ERR");
     }
-    crate::rdb::file::background_save(srv);
-    ctx.out.status("Background saving started");
 }
 
 /// The save step of shutting down (`prepareForShutdown`): with save points
@@ -424,6 +434,14 @@ pub fn bgsave_command(srv: &mut Server, ctx: &mut Ctx) {
 /// the shutdown may proceed.
 pub fn prepare_for_shutdown(srv: &mut Server, save: bool, nosave: bool, force: bool) -> bool {
     log::warn!("User requested shutdown...");
+    // A snapshot child could overwrite the save made below: stop it (its
+    // temp file goes with it).
+    if srv.children.is(crate::child::ChildKind::Rdb) {
+        log::warn!("There is a child saving an .rdb. Killing it!");
+        if let Some(pid) = crate::child::kill_child(srv, true) {
+            let _ = std::fs::remove_file(crate::rdb::file::temp_file_name(pid as u32));
+        }
+    }
     // Append only file: write out the buffer and fsync before exiting.
     crate::aof::flush_for_shutdown(srv);
     if (!srv.config.save.is_empty() && !nosave) || save {

@@ -109,32 +109,120 @@ pub struct SaveInfo {
     /// The code of every function library, saved after the AUX fields
     /// (`rdbSaveFunctions`).
     pub functions: Vec<Vec<u8>>,
+    /// The replication position the image stands for (`rdbSaveInfo`): the
+    /// `repl-stream-db`, `repl-id` and `repl-offset` aux fields, which let a
+    /// restarted server continue its replication history from the file.
+    pub repl: Option<ReplPosition>,
+    /// `rdb-key-save-delay`: microseconds to sleep after each key (a
+    /// negative value sleeps 1 us with probability 1/|n|), for tests that
+    /// need a save to take a while (`debugDelay`).
+    pub key_save_delay: i32,
 }
 
-/// The complete RDB image of `dbs` (`rdbSaveRio`).
-pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
-    let mut w = Writer::new(info.compress);
+/// Where in the replication stream a snapshot was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplPosition {
+    pub stream_db: i64,
+    pub replid: String,
+    pub offset: i64,
+}
+
+/// The writer hands its buffer to the sink whenever it holds this much.
+const RIO_CHUNK: usize = 64 * 1024;
+
+/// Keys between two progress reports (Redis looks at the clock every 1024
+/// keys and reports at most once a second; the caller does the latter).
+pub const PROGRESS_EVERY_KEYS: u64 = 1024;
+
+/// An RDB image being written to a sink (Redis's `rio` with its checksum
+/// callback): the encoder fills [`Writer::buf`], and every [`RIO_CHUNK`]
+/// bytes the buffer is checksummed, written out and reused. Memory stays at
+/// one chunk (plus the largest single value) whatever the dataset's size.
+struct Rio<'a> {
+    w: Writer,
+    sink: &'a mut dyn Write,
+    crc: u64,
+    checksum: bool,
+}
+
+impl Rio<'_> {
+    fn drain(&mut self) -> std::io::Result<()> {
+        if self.checksum {
+            self.crc = crc64::crc64(self.crc, &self.w.buf);
+        }
+        self.sink.write_all(&self.w.buf)?;
+        self.w.buf.clear();
+        Ok(())
+    }
+
+    fn drain_if_full(&mut self) -> std::io::Result<()> {
+        if self.w.buf.len() >= RIO_CHUNK {
+            self.drain()?;
+        }
+        Ok(())
+    }
+}
+
+/// `debugDelay`: sleep `usec` microseconds; a negative value sleeps 1 us
+/// once in `-usec` calls on average.
+fn debug_delay(usec: i32, calls: u64) {
+    let us = if usec < 0 {
+        // A cheap deterministic stand-in for Redis's `rand() % -usec == 0`.
+        u64::from(calls.is_multiple_of(u64::from(usec.unsigned_abs())))
+    } else {
+        usec as u64
+    };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
+}
+
+/// Write the complete RDB image of `dbs` to `sink` (`rdbSaveRio`).
+/// `progress` is called with the number of keys written so far every
+/// [`PROGRESS_EVERY_KEYS`] keys.
+pub fn save_rio(
+    sink: &mut dyn Write,
+    dbs: &[Db],
+    info: &SaveInfo,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<()> {
+    let mut rio = Rio {
+        w: Writer::new(info.compress),
+        sink,
+        crc: 0,
+        checksum: info.checksum,
+    };
+    let w = &mut rio.w;
     w.buf
         .extend_from_slice(format!("REDIS{:04}", RDB_VERSION).as_bytes());
     w.aux("redis-ver", crate::server::REDIS_VERSION.as_bytes());
     w.aux_int("redis-bits", 64);
     w.aux_int("ctime", info.now_s);
     w.aux_int("used-mem", info.used_mem as i64);
+    if let Some(r) = &info.repl {
+        w.aux_int("repl-stream-db", r.stream_db);
+        w.aux("repl-id", r.replid.as_bytes());
+        w.aux_int("repl-offset", r.offset);
+    }
     w.aux_int("aof-base", i64::from(info.aof_base));
     for code in &info.functions {
-        w.byte(OPCODE_FUNCTION2);
-        w.raw_string(code);
+        rio.w.byte(OPCODE_FUNCTION2);
+        rio.w.raw_string(code);
+        rio.drain_if_full()?;
     }
+    let mut keys = 0u64;
     for db in dbs {
         if db.is_empty() {
             continue;
         }
+        let w = &mut rio.w;
         w.byte(OPCODE_SELECTDB);
         w.len(db.id as u64);
         w.byte(OPCODE_RESIZEDB);
         w.len(db.dict.len() as u64);
         w.len(db.expires.len() as u64);
         for (key, obj) in db.dict.iter() {
+            let w = &mut rio.w;
             if let Some(when) = db.get_expire(key) {
                 w.byte(OPCODE_EXPIRETIME_MS);
                 w.millis(when);
@@ -156,16 +244,68 @@ pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
             w.byte(object_type(&obj.value));
             w.raw_string(key);
             w.object(&obj.value);
+            rio.drain_if_full()?;
+            keys += 1;
+            if info.key_save_delay != 0 {
+                debug_delay(info.key_save_delay, keys);
+            }
+            if keys.is_multiple_of(PROGRESS_EVERY_KEYS) {
+                progress(keys);
+            }
         }
     }
-    w.byte(OPCODE_EOF);
-    let crc = if info.checksum {
-        crc64::crc64(0, &w.buf)
-    } else {
-        0
-    };
-    w.buf.extend_from_slice(&crc.to_le_bytes());
-    w.buf
+    rio.w.byte(OPCODE_EOF);
+    rio.drain()?;
+    let crc = if info.checksum { rio.crc } else { 0 };
+    rio.sink.write_all(&crc.to_le_bytes())
+}
+
+/// The complete RDB image of `dbs` in memory (DUMP-sized uses and tests;
+/// files and replicas are streamed with [`save_rio`]).
+pub fn save_to_bytes(dbs: &[Db], info: &SaveInfo) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = save_rio(&mut out, dbs, info, &mut |_| {});
+    out
+}
+
+/// A file that is fsynced every `REDIS_AUTOSYNC_BYTES` (32 MB) written
+/// when `rdb-save-incremental-fsync` is on (`rioSetAutoSync`): the kernel
+/// then never holds much unsynced data, so the final fsync does not stall
+/// on gigabytes of dirty pages at once.
+pub struct AutoSyncFile {
+    pub file: std::fs::File,
+    unsynced: u64,
+    every: u64,
+}
+
+/// How many bytes `rdb-save-incremental-fsync` lets pass between fsyncs.
+pub const AUTOSYNC_BYTES: u64 = 32 * 1024 * 1024;
+
+impl AutoSyncFile {
+    pub fn new(file: std::fs::File, incremental_fsync: bool) -> AutoSyncFile {
+        AutoSyncFile {
+            file,
+            unsynced: 0,
+            every: if incremental_fsync { AUTOSYNC_BYTES } else { 0 },
+        }
+    }
+}
+
+impl Write for AutoSyncFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.every > 0 && self.unsynced >= self.every {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Parse a whole RDB image into `dbs` (`rdbLoadRio`). With `allow_dup`
@@ -414,6 +554,8 @@ pub fn save_info(srv: &Server) -> SaveInfo {
         now_min: (now / 60000) as u32,
         lfu_decay_time: u64::from(srv.config.lfu_decay_time),
         aof_base: false,
+        repl: crate::replication::save_position(srv),
+        key_save_delay: srv.config.rdb_key_save_delay,
         functions: srv
             .scripting
             .functions
@@ -444,34 +586,12 @@ pub fn load_functions(
 }
 
 /// Write the dataset to `dbfilename` in the working directory
-/// (`rdbSave`): temp file, fsync, rename. On success the dirty counter and
-/// LASTSAVE are reset. Errors are logged like Redis and returned.
+/// (`rdbSave`): streamed into `temp-<pid>.rdb`, fsynced, renamed over the
+/// old file. On success the dirty counter and LASTSAVE are reset. Errors
+/// are logged like Redis and returned.
 pub fn save(srv: &mut Server) -> std::result::Result<(), String> {
-    let image = save_to_bytes(&srv.dbs, &save_info(srv));
-    let tmp = format!("temp-{}.rdb", std::process::id());
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&image)?;
-        f.sync_all()?;
-        Ok(())
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        let msg = format!(
-            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
-            tmp, srv.config.dir, e
-        );
-        log::warn!("{}", msg);
-        srv.rdb_last_save_ok = false;
-        return Err(msg);
-    }
-    if let Err(e) = std::fs::rename(&tmp, &srv.config.dbfilename) {
-        let _ = std::fs::remove_file(&tmp);
-        let msg = format!(
-            "Error moving temp DB file {} on the final destination {} (in server root dir {}): {}",
-            tmp, srv.config.dbfilename, srv.config.dir, e
-        );
-        log::warn!("{}", msg);
+    let info = save_info(srv);
+    if let Err(msg) = write_dump_file(srv, &info, &mut |_| {}) {
         srv.rdb_last_save_ok = false;
         return Err(msg);
     }
@@ -482,43 +602,144 @@ pub fn save(srv: &mut Server) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// BGSAVE, the save points and scheduled saves (`rdbSaveBackground`).
-///
-/// Redis forks and lets the child write the file while the parent keeps
-/// serving. We have no fork: the image is taken and written right here,
-/// so the "background" save is a foreground one with BGSAVE's bookkeeping
-/// (`rdb_last_bgsave_status`, `rdb_last_bgsave_time_sec`, the retry delay
-/// after a failure) and its log lines. The loop stalls for the time of the
-/// write, exactly as with SAVE.
-pub fn background_save(srv: &mut Server) {
-    let start = std::time::Instant::now();
-    srv.rdb_bgsave_scheduled = false;
-    srv.lastbgsave_try_s = crate::server::now_ms() / 1000;
-    srv.stat_rdb_saves += 1;
-    log::info!(
-        "Background saving started by pid {} (in the foreground: no fork)",
-        std::process::id()
-    );
-    if save(srv).is_ok() {
-        log::info!("Background saving terminated with success");
-    } else {
-        log::warn!("Background saving error");
+/// The file half of `rdbSave`, shared by SAVE and the BGSAVE child (which
+/// calls it on its copy-on-write view of the server): the image is
+/// streamed to `temp-<pid>.rdb` in the working directory (`dir`, the
+/// process's cwd, as in Redis), fsynced, and renamed over `dbfilename`. The
+/// rename is atomic, so a reader (or a crash) sees the old file or the new
+/// one, never half of one. Errors are logged with Redis's texts.
+pub fn write_dump_file(
+    srv: &Server,
+    info: &SaveInfo,
+    progress: &mut dyn FnMut(u64),
+) -> std::result::Result<(), String> {
+    let tmp = temp_file_name(std::process::id());
+    let file = match std::fs::File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!(
+                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+                tmp,
+                srv.config.dir,
+                crate::aof::strerror(&e)
+            );
+            log::warn!("{}", msg);
+            return Err(msg);
+        }
+    };
+    let mut sink = AutoSyncFile::new(file, srv.config.rdb_save_incremental_fsync);
+    let written = save_rio(&mut sink, &srv.dbs, info, progress).and_then(|()| sink.file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        let msg = format!(
+            "Write error saving DB on disk: {}",
+            crate::aof::strerror(&e)
+        );
+        log::warn!("{}", msg);
+        return Err(msg);
     }
-    srv.rdb_last_bgsave_time_s = start.elapsed().as_secs() as i64;
+    drop(sink);
+    if let Err(e) = std::fs::rename(&tmp, &srv.config.dbfilename) {
+        let _ = std::fs::remove_file(&tmp);
+        let msg = format!(
+            "Error moving temp DB file {} on the final destination {} (in server root dir {}): {}",
+            tmp,
+            srv.config.dbfilename,
+            srv.config.dir,
+            crate::aof::strerror(&e)
+        );
+        log::warn!("{}", msg);
+        return Err(msg);
+    }
+    Ok(())
 }
 
-/// The cron's half of snapshotting (`serverCron`): a save point reached
-/// (`save <seconds> <changes>`), or a BGSAVE scheduled inside a
-/// transaction, triggers a background save. After a failure, retries wait
-/// 5 seconds (CONFIG_BGSAVE_RETRY_DELAY).
+/// `temp-<pid>.rdb`: where process `pid` writes a snapshot before the
+/// rename (the parent removes a dead child's file by this name).
+pub fn temp_file_name(pid: u32) -> String {
+    format!("temp-{}.rdb", pid)
+}
+
+/// BGSAVE, the save points and scheduled saves (`rdbSaveBackground`):
+/// fork a child that writes the snapshot from its copy-on-write view of the
+/// dataset while this process keeps serving. Fails (without forking) when
+/// another child runs, and when fork() itself fails, which is logged and
+/// counts as a failed save (`rdb_last_bgsave_status:err`).
+pub fn background_save(srv: &mut Server) -> std::result::Result<(), String> {
+    if srv.children.is_active() {
+        return Err("another child process is active".into());
+    }
+    srv.stat_rdb_saves += 1;
+    srv.dirty_before_bgsave = srv.dirty;
+    srv.lastbgsave_try_s = crate::server::now_ms() / 1000;
+    let info = save_info(srv);
+    match crate::child::fork(srv, crate::child::ChildKind::Rdb) {
+        Ok(crate::child::Forked::Child(mut reporter)) => {
+            let ok = write_dump_file(srv, &info, &mut |keys| reporter.progress(keys)).is_ok();
+            if ok {
+                log::info!("DB saved on disk");
+                reporter.finish();
+            }
+            crate::child::exit_child(if ok { 0 } else { 1 });
+        }
+        Ok(crate::child::Forked::Parent(pid)) => {
+            log::info!("Background saving started by pid {}", pid);
+            srv.rdb_bgsave_scheduled = false;
+            Ok(())
+        }
+        Err(e) => {
+            srv.rdb_last_save_ok = false;
+            let msg = format!(
+                "Can't save in background: fork: {}",
+                crate::aof::strerror(&e)
+            );
+            log::warn!("{}", msg);
+            Err(msg)
+        }
+    }
+}
+
+/// A snapshot child ended (`backgroundSaveDoneHandlerDisk`). On success the
+/// changes made before the fork are saved (the dirty counter keeps the ones
+/// made since); a child killed by a signal leaves its temp file behind,
+/// which is removed here. SIGUSR1 is how the server stops its own child
+/// (FLUSHALL, SHUTDOWN), so it is not an error.
+pub fn background_save_done(
+    srv: &mut Server,
+    pid: libc::pid_t,
+    exit: crate::child::ChildExit,
+    elapsed_s: i64,
+) {
+    if exit.ok() {
+        log::info!("Background saving terminated with success");
+        srv.dirty = srv.dirty.saturating_sub(srv.dirty_before_bgsave);
+        srv.lastsave_s = crate::server::now_ms() / 1000;
+        srv.rdb_last_save_ok = true;
+    } else if exit.by_signal == 0 {
+        log::warn!("Background saving error");
+        srv.rdb_last_save_ok = false;
+    } else {
+        log::warn!("Background saving terminated by signal {}", exit.by_signal);
+        let _ = std::fs::remove_file(temp_file_name(pid as u32));
+        if exit.by_signal != libc::SIGUSR1 {
+            srv.rdb_last_save_ok = false;
+        }
+    }
+    srv.rdb_last_bgsave_time_s = elapsed_s;
+}
+
+/// The cron's half of snapshotting (`serverCron`): with no child running,
+/// a save point reached (`save <seconds> <changes>`), or a BGSAVE that was
+/// scheduled while another child ran (or inside a transaction), starts a
+/// background save. After a failure, retries wait 5 seconds
+/// (CONFIG_BGSAVE_RETRY_DELAY).
 pub fn save_cron(srv: &mut Server) {
-    let now_s = crate::server::now_ms() / 1000;
-    let may_retry = srv.rdb_last_save_ok || now_s - srv.lastbgsave_try_s > 5;
-    if !may_retry || srv.loading {
+    if srv.children.is_active() || srv.loading {
         return;
     }
-    if srv.rdb_bgsave_scheduled {
-        background_save(srv);
+    let now_s = crate::server::now_ms() / 1000;
+    let may_retry = srv.rdb_last_save_ok || now_s - srv.lastbgsave_try_s > 5;
+    if !may_retry {
         return;
     }
     let due =
@@ -531,7 +752,11 @@ pub fn save_cron(srv: &mut Server) {
             sp.changes,
             sp.seconds
         );
-        background_save(srv);
+        let _ = background_save(srv);
+        return;
+    }
+    if srv.rdb_bgsave_scheduled {
+        let _ = background_save(srv);
     }
 }
 
@@ -601,7 +826,65 @@ mod tests {
             lfu_decay_time: 1,
             aof_base: false,
             functions: Vec::new(),
+            repl: None,
+            key_save_delay: 0,
         }
+    }
+
+    #[test]
+    fn streamed_image_equals_the_in_memory_one() {
+        // Enough keys (with compressible values) for many drains.
+        let mut db = Db::new(0);
+        for i in 0..20_000 {
+            let v = format!("value-{i}-").repeat(8).into_bytes();
+            db.set(
+                format!("key:{i}").as_bytes(),
+                RObj::string(RStr::raw(v), 0),
+                false,
+            );
+        }
+        let dbs = vec![db];
+        let mut info = info();
+        info.repl = Some(ReplPosition {
+            stream_db: 3,
+            replid: "a".repeat(40),
+            offset: 12345,
+        });
+        // A sink that accepts a few bytes per write, as a pipe may.
+        struct Trickle(Vec<u8>);
+        impl Write for Trickle {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                let n = b.len().min(777);
+                self.0.extend_from_slice(&b[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut sink = Trickle(Vec::new());
+        let mut reports = Vec::new();
+        save_rio(&mut sink, &dbs, &info, &mut |k| reports.push(k)).unwrap();
+        assert_eq!(sink.0, save_to_bytes(&dbs, &info));
+        assert!(sink.0.len() > 4 * RIO_CHUNK);
+        assert_eq!(reports, (1..=19).map(|i| i * 1024).collect::<Vec<u64>>());
+        // The checksum covers every chunk: the image loads back.
+        let mut back = vec![Db::new(0)];
+        load_from_bytes(
+            &sink.0,
+            &mut back,
+            &Limits::default(),
+            &clock(),
+            false,
+            true,
+        )
+        .unwrap();
+        assert_eq!(back[0].dict.len(), 20_000);
+        let text = String::from_utf8_lossy(&sink.0[..200]).into_owned();
+        assert!(
+            text.contains("repl-id") && text.contains("repl-offset"),
+            "{text}"
+        );
     }
 
     fn clock() -> LoadClock {

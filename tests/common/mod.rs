@@ -87,10 +87,21 @@ pub fn start_ferrodis_with_config(conf: &str, extra: &[&str]) -> Server {
     spawn_ferrodis(Some(conf), extra)
 }
 
+/// Start ferrodis with extra arguments and environment variables (for
+/// test-only hooks such as `FERRODIS_TEST_FORK_FAILS`).
+pub fn start_ferrodis_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+    spawn_ferrodis_env(None, extra, env)
+}
+
 fn spawn_ferrodis(conf: Option<&str>, extra: &[&str]) -> Server {
+    spawn_ferrodis_env(conf, extra, &[])
+}
+
+fn spawn_ferrodis_env(conf: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let bin = env!("CARGO_BIN_EXE_ferrodis");
     spawn_ready(|port| {
         let mut c = Command::new(bin);
+        c.envs(env.iter().copied());
         c.args(conf)
             .args([
                 "--port",
@@ -205,6 +216,29 @@ impl Conn {
         let mut b = [0u8; 1];
         matches!(self.r.read(&mut b), Ok(0) | Err(_))
     }
+}
+
+/// Wait until no AOF rewrite runs or is scheduled (the suite's
+/// `waitForBgrewriteaof`): rewrites run in a forked child.
+pub fn wait_for_bgrewriteaof(c: &mut Conn) {
+    wait_for_info(c, &["aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0"]);
+}
+
+/// Wait until no background save runs (the suite's `waitForBgsave`).
+pub fn wait_for_bgsave(c: &mut Conn) {
+    wait_for_info(c, &["rdb_bgsave_in_progress:0"]);
+}
+
+/// Poll INFO persistence until it shows every one of `fields`.
+fn wait_for_info(c: &mut Conn, fields: &[&str]) {
+    for _ in 0..1000 {
+        let info = String::from_utf8_lossy(&c.cmd("INFO persistence")).into_owned();
+        if fields.iter().all(|f| info.contains(f)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {:?}", fields);
 }
 
 /// Encode a command as a RESP multibulk request.
