@@ -82,6 +82,9 @@ fn init_logging(loglevel: &str, logfile: &str) {
     let mut b = env_logger::Builder::new();
     b.filter_level(filter);
     b.format(|buf, rec| {
+        if rec.target() == RAW_LOG {
+            return write!(buf, "{}", rec.args());
+        }
         // Redis logs from its signal handlers without the role and the
         // millisecond date (`serverLogFromHandler`).
         if rec.target() == ferrodis::server::SIGNAL_HANDLER_LOG {
@@ -167,6 +170,49 @@ fn daemonize(args: &[String], config_file: Option<&str>) {
         }
     }
 }
+
+/// Redis's start-up logo, with the version, mode, port and pid
+/// (`redisAsciiArt`). Shown when logging to a terminal or with
+/// `always-show-logo yes`; otherwise one line says the mode and port.
+/// Tools (Redis's own test suite among them) find the server's pid in it.
+fn redis_ascii_art(srv: &Server) {
+    use std::io::IsTerminal;
+    let show = (srv.config.logfile.is_empty() && std::io::stdout().is_terminal())
+        || srv.config.always_show_logo;
+    if !show {
+        log::info!("Running mode=standalone, port={}.", srv.port);
+        return;
+    }
+    let logo = format!(
+        concat!(
+            "                _._                                                  \n",
+            "           _.-``__ ''-._                                             \n",
+            "      _.-``    `.  `_.  ''-._           Redis {} (00000000/0) 64 bit\n",
+            "  .-`` .-```.  ```\\/    _.,_ ''-._                                  \n",
+            " (    '      ,       .-`  | `,    )     Running in standalone mode\n",
+            " |`-._`-...-` __...-.``-._|'` _.-'|     Port: {}\n",
+            " |    `-._   `._    /     _.-'    |     PID: {}\n",
+            "  `-._    `-._  `-./  _.-'    _.-'                                   \n",
+            " |`-._`-._    `-.__.-'    _.-'_.-'|                                  \n",
+            " |    `-._`-._        _.-'_.-'    |           https://redis.io       \n",
+            "  `-._    `-._`-.__.-'_.-'    _.-'                                   \n",
+            " |`-._`-._    `-.__.-'    _.-'_.-'|                                  \n",
+            " |    `-._`-._        _.-'_.-'    |                                  \n",
+            "  `-._    `-._`-.__.-'_.-'    _.-'                                   \n",
+            "      `-._    `-.__.-'    _.-'                                       \n",
+            "          `-._        _.-'                                           \n",
+            "              `-.__.-'                                               \n\n"
+        ),
+        REDIS_VERSION,
+        srv.port,
+        std::process::id()
+    );
+    log::info!(target: RAW_LOG, "{}", logo);
+}
+
+/// The `log` target of lines written as they are, without the
+/// `pid:role date symbol` prefix (Redis's `LL_RAW`).
+const RAW_LOG: &str = "raw";
 
 /// Redis's `linuxMemoryWarnings` (the overcommit part): a forked child
 /// saving a big dataset may be refused memory it would never touch when
@@ -294,7 +340,7 @@ fn main() {
         }
     }
     log::info!("monotonic clock: POSIX clock_gettime");
-    log::info!("Running mode=standalone, port={}.", srv.port);
+    redis_ascii_art(&srv);
     ferrodis::event_loop::check_tcp_backlog(srv.config.tcp_backlog);
     log::warn!("Server initialized");
     linux_memory_warnings();
