@@ -741,6 +741,62 @@ fn rdb_string_size(s: &[u8]) -> usize {
 }
 
 /// DEBUG <subcommand> ... (the subcommands the test suite and operators use)
+/// DEBUG POPULATE count [prefix] [size]: create `count` string keys
+/// `<prefix>:<n>` (prefix `key`) holding `value:<n>`, or with `size` that
+/// text cut or zero-padded to `size` bytes. Keys that exist are left alone;
+/// nothing is propagated (Redis's debug.c).
+fn debug_populate(srv: &mut Server, ctx: &mut Ctx) {
+    // getPositiveLongFromObjectOrReply: one text for both failures.
+    let positive = |ctx: &mut Ctx, i: usize| match crate::util::numbers::parse_i64(ctx.arg(i)) {
+        Some(v) if v >= 0 => Some(v as u64),
+        _ => {
+            ctx.out.error("ERR value is out of range, must be positive");
+            None
+        }
+    };
+    let Some(count) = positive(ctx, 2) else {
+        return;
+    };
+    let size = if ctx.argc() == 5 {
+        match positive(ctx, 4) {
+            Some(v) => v as usize,
+            None => return,
+        }
+    } else {
+        0
+    };
+    let prefix = if ctx.argc() >= 4 {
+        ctx.arg(3).to_vec()
+    } else {
+        b"key".to_vec()
+    };
+    let db = ctx.db;
+    let now = crate::server::now_ms();
+    for n in 0..count {
+        let mut key = prefix.clone();
+        key.extend_from_slice(format!(":{n}").as_bytes());
+        // Redis formats the name into a 128-byte buffer.
+        key.truncate(127);
+        if srv.dbs[db].exists(&key, now) {
+            continue;
+        }
+        let mut value = format!("value:{n}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        // createStringObject: embstr up to 44 bytes, raw above, never int.
+        let v = if value.len() <= crate::db::value::EMBSTR_SIZE_LIMIT {
+            crate::db::RStr::Emb(crate::db::embstr::EmbStr::new(&value))
+        } else {
+            crate::db::RStr::raw(value)
+        };
+        let lru = srv.new_obj_lru();
+        srv.dbs[db].set(&key, crate::db::value::RObj::string(v, lru), false);
+        srv.signal_modified_key(db, &key);
+    }
+    ctx.out.ok();
+}
+
 pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     let argc = ctx.argc();
@@ -783,6 +839,11 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
                 "    Show low level info about the <key> and associated value.",
                 "PAUSE-CRON <0|1>",
                 "    Stop periodic cron job processing.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
                 "PROTOCOL <type>",
                 "    Reply with a test value of the specified type.",
                 "SET-ACTIVE-EXPIRE <0|1>",
@@ -849,6 +910,7 @@ pub fn debug_command(srv: &mut Server, ctx: &mut Ctx) {
             srv.pause_cron = atoi(ctx.arg(2)) != 0;
             ctx.out.ok();
         }
+        ("populate", 3..=5) => debug_populate(srv, ctx),
         ("reload", _) => debug_reload(srv, ctx),
         ("loadaof", 2) => {
             crate::aof::debug_loadaof(srv);
