@@ -1502,13 +1502,25 @@ pub fn load_single_file(srv: &mut Server, name: &str) -> LoadStatus {
             return LoadStatus::OpenErr;
         }
     };
+    load_from_bytes(srv, name, &buf)
+}
+
+/// Replay `buf`, the contents of the AOF file `name` (the part of
+/// `loadSingleAppendOnlyFile` after the read): an RDB image first if it
+/// starts with one, then its commands through `call()` for a
+/// connection-less client, in the loading state. As for a file read from
+/// disk, a tail cut short is truncated away in the file `name` when
+/// `aof-load-truncated` allows it. Also the entry point of the AOF fuzz
+/// target (`tests/fuzz`).
+pub fn load_from_bytes(srv: &mut Server, name: &str, buf: &[u8]) -> LoadStatus {
     if buf.is_empty() {
         return LoadStatus::Empty;
     }
+    let path = aof_path(srv, name);
     let was_loading = srv.loading;
     set_loading(srv, true);
     let cid = create_fake_client(srv);
-    let status = replay(srv, cid, name, &path, &buf);
+    let status = replay(srv, cid, name, &path, buf);
     free_fake_client(srv, cid);
     set_loading(srv, was_loading);
     status
