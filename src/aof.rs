@@ -1470,14 +1470,11 @@ fn create_fake_client(srv: &mut Server) -> usize {
     cid
 }
 
+/// Free the loader's client like any other (`freeClient`): whatever the
+/// file made it do (SUBSCRIBE, MONITOR, CLIENT TRACKING ...) is undone, so
+/// its slab key is not left in a table for the next client that gets it.
 fn free_fake_client(srv: &mut Server, cid: usize) {
-    if srv.clients.contains(cid) {
-        crate::multi::unwatch_all_keys(srv, cid);
-        let c = srv.clients.remove(cid);
-        srv.client_by_id.remove(&c.id);
-    }
-    srv.clients_pending_write.retain(|&x| x != cid);
-    srv.clients_to_close.retain(|&x| x != cid);
+    srv.remove_client(cid);
 }
 
 /// Replay one file (`loadSingleAppendOnlyFile`).
