@@ -1925,6 +1925,42 @@ mod tests {
         assert!(off.buf.is_empty());
     }
 
+    /// The loader's client is freed like a connection: a SUBSCRIBE,
+    /// PSUBSCRIBE, MONITOR or CLIENT TRACKING in the file must not leave
+    /// its slab key in the server's tables, where the next client to get
+    /// that key would receive pub/sub messages or the MONITOR stream it
+    /// never asked for (found by the aof_load fuzz target).
+    #[test]
+    fn loader_client_leaves_no_references() {
+        let mut srv = Server::new(crate::config::Config {
+            appenddirname: "/nonexistent/ferrodis-test".to_string(),
+            ..Default::default()
+        });
+        let mut file = Vec::new();
+        for a in [
+            &["SET", "k", "v"][..],
+            &["SUBSCRIBE", "ch"],
+            &["PSUBSCRIBE", "p*"],
+            &["SSUBSCRIBE", "sch"],
+            &["MONITOR"],
+            &["CLIENT", "TRACKING", "ON"],
+            &["GET", "k"],
+        ] {
+            cat_command(&mut file, &argv(a));
+        }
+        let status = load_from_bytes(&mut srv, "appendonly.aof.1.incr.aof", &file);
+        assert_eq!(status, LoadStatus::Ok);
+        assert!(srv.dbs[0].peek(b"k").is_some());
+        assert_eq!(srv.clients.len(), 0);
+        assert!(srv.pubsub_channels.is_empty());
+        assert!(srv.pubsub_patterns.is_empty());
+        assert!(srv.pubsubshard_channels.is_empty());
+        assert!(srv.monitors.is_empty());
+        // (The tracking table keeps the client's id, never reused, until
+        // the key is invalidated, as in Redis.)
+        assert_eq!(srv.tracking.clients, 0);
+    }
+
     #[test]
     fn reading_commands_stops_at_truncation() {
         let mut buf = Vec::new();
