@@ -1684,14 +1684,11 @@ fn create_fake_client(srv: &mut Server) -> usize {
     cid
 }
 
+/// Free the loader's client like any other (`freeClient`): whatever the
+/// file made it do (SUBSCRIBE, MONITOR, CLIENT TRACKING ...) is undone, so
+/// its slab key is not left in a table for the next client that gets it.
 fn free_fake_client(srv: &mut Server, cid: usize) {
-    if srv.clients.contains(cid) {
-        crate::multi::unwatch_all_keys(srv, cid);
-        let c = srv.clients.remove(cid);
-        srv.client_by_id.remove(&c.id);
-    }
-    srv.clients_pending_write.retain(|&x| x != cid);
-    srv.clients_to_close.retain(|&x| x != cid);
+    srv.remove_client(cid);
 }
 
 /// Replay one file (`loadSingleAppendOnlyFile`).
@@ -1716,13 +1713,25 @@ pub fn load_single_file(srv: &mut Server, name: &str) -> LoadStatus {
             return LoadStatus::OpenErr;
         }
     };
+    load_from_bytes(srv, name, &buf)
+}
+
+/// Replay `buf`, the contents of the AOF file `name` (the part of
+/// `loadSingleAppendOnlyFile` after the read): an RDB image first if it
+/// starts with one, then its commands through `call()` for a
+/// connection-less client, in the loading state. As for a file read from
+/// disk, a tail cut short is truncated away in the file `name` when
+/// `aof-load-truncated` allows it. Also the entry point of the AOF fuzz
+/// target (`tests/fuzz`).
+pub fn load_from_bytes(srv: &mut Server, name: &str, buf: &[u8]) -> LoadStatus {
     if buf.is_empty() {
         return LoadStatus::Empty;
     }
+    let path = aof_path(srv, name);
     let was_loading = srv.loading;
     set_loading(srv, true);
     let cid = create_fake_client(srv);
-    let status = replay(srv, cid, name, &path, &buf);
+    let status = replay(srv, cid, name, &path, buf);
     free_fake_client(srv, cid);
     set_loading(srv, was_loading);
     status
@@ -2128,6 +2137,42 @@ mod tests {
         let mut off = Aof::default();
         off.feed(0, &argv(&["SET", "a", "b"]), false, 1);
         assert!(off.buf.is_empty());
+    }
+
+    /// The loader's client is freed like a connection: a SUBSCRIBE,
+    /// PSUBSCRIBE, MONITOR or CLIENT TRACKING in the file must not leave
+    /// its slab key in the server's tables, where the next client to get
+    /// that key would receive pub/sub messages or the MONITOR stream it
+    /// never asked for (found by the aof_load fuzz target).
+    #[test]
+    fn loader_client_leaves_no_references() {
+        let mut srv = Server::new(crate::config::Config {
+            appenddirname: "/nonexistent/ferrodis-test".to_string(),
+            ..Default::default()
+        });
+        let mut file = Vec::new();
+        for a in [
+            &["SET", "k", "v"][..],
+            &["SUBSCRIBE", "ch"],
+            &["PSUBSCRIBE", "p*"],
+            &["SSUBSCRIBE", "sch"],
+            &["MONITOR"],
+            &["CLIENT", "TRACKING", "ON"],
+            &["GET", "k"],
+        ] {
+            cat_command(&mut file, &argv(a));
+        }
+        let status = load_from_bytes(&mut srv, "appendonly.aof.1.incr.aof", &file);
+        assert_eq!(status, LoadStatus::Ok);
+        assert!(srv.dbs[0].peek(b"k").is_some());
+        assert_eq!(srv.clients.len(), 0);
+        assert!(srv.pubsub_channels.is_empty());
+        assert!(srv.pubsub_patterns.is_empty());
+        assert!(srv.pubsubshard_channels.is_empty());
+        assert!(srv.monitors.is_empty());
+        // (The tracking table keeps the client's id, never reused, until
+        // the key is invalidated, as in Redis.)
+        assert_eq!(srv.tracking.clients, 0);
     }
 
     #[test]

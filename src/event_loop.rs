@@ -408,20 +408,10 @@ impl EventLoop {
     fn free_closed_clients(&mut self, srv: &mut Server) {
         let list = std::mem::take(&mut srv.clients_to_close);
         for cid in list {
-            if srv.clients.contains(cid) {
-                crate::multi::unwatch_all_keys(srv, cid);
-                crate::pubsub::unsubscribe_all_silently(srv, cid);
-                srv.monitors.retain(|&m| m != cid);
-                crate::tracking::disable(srv, cid);
-                crate::blocked::unblock(srv, cid);
-                srv.blocking.unblocked.retain(|&x| x != cid);
-                crate::replication::client_freed(srv, cid);
-                let mut c = srv.clients.remove(cid);
-                srv.client_by_id.remove(&c.id);
+            if let Some(mut c) = srv.remove_client(cid) {
                 if let Some(mut s) = c.sock.take() {
                     let _ = self.poll.registry().deregister(&mut s);
                 }
-                srv.clients_pending_write.retain(|&x| x != cid);
             }
         }
     }

@@ -505,6 +505,31 @@ impl Server {
         self.aof.write_denied_error()
     }
 
+    /// Take client `cid` out of the slab and out of every table that refers
+    /// to it (the bookkeeping half of Redis's `freeClient`): watched keys,
+    /// subscriptions, MONITOR, tracking, blocking, replication, the pending
+    /// write and close lists. Returns the client, whose socket the caller
+    /// deregisters; `None` if there is no such client. Every way a client
+    /// goes away (a connection, the AOF loader's client) ends here, so a
+    /// freed slab key is never left behind for the next client that gets it.
+    pub fn remove_client(&mut self, cid: usize) -> Option<Box<Client>> {
+        if !self.clients.contains(cid) {
+            return None;
+        }
+        crate::multi::unwatch_all_keys(self, cid);
+        crate::pubsub::unsubscribe_all_silently(self, cid);
+        self.monitors.retain(|&m| m != cid);
+        crate::tracking::disable(self, cid);
+        crate::blocked::unblock(self, cid);
+        self.blocking.unblocked.retain(|&x| x != cid);
+        crate::replication::client_freed(self, cid);
+        let c = self.clients.remove(cid);
+        self.client_by_id.remove(&c.id);
+        self.clients_pending_write.retain(|&x| x != cid);
+        self.clients_to_close.retain(|&x| x != cid);
+        Some(c)
+    }
+
     /// Mark a client to be freed in `before_sleep` (Redis's `freeClientAsync`).
     ///
     /// A blocked client stops waiting at once: a key that becomes ready
