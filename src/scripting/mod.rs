@@ -766,6 +766,11 @@ pub fn script_call(srv: &mut Server, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Stri
     // server's state (scriptVerifyWriteCommandAllow): only scripts without
     // a shebang get here with too few replicas, the others were refused
     // before they started.
+    if flags & table::WRITE != 0 && !write_dirty {
+        if let Some(msg) = srv.write_denied_error() {
+            return reject(srv, Some(id), &format!("-{msg}"));
+        }
+    }
     if flags & table::WRITE != 0 && !write_dirty && srv.lacks_good_replicas() {
         return reject(
             srv,
