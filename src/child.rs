@@ -403,6 +403,11 @@ pub fn check_children_done(srv: &mut Server) {
     let Some(active_pid) = srv.children.active.as_ref().map(|c| c.pid) else {
         return;
     };
+    // A diskless transfer still being forwarded: collecting its child now
+    // could start the next fork and pipe before this one is drained.
+    if crate::fullsync::pipe_active(srv) {
+        return;
+    }
     let mut status: libc::c_int = 0;
     // SAFETY: `status` is a valid out-pointer for waitpid.
     let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };

@@ -36,6 +36,8 @@ use crate::resp::parser::IOBUF_LEN;
 use crate::server::{now_ms, Server};
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+/// The pipe of a diskless replication transfer (`fullsync.rs`).
+pub const RDB_PIPE_TOKEN: Token = Token(usize::MAX - 2);
 const LISTENER_BASE: usize = usize::MAX - 1024;
 /// Per-client write cap per event (NET_MAX_WRITES_PER_EVENT).
 const MAX_WRITE_PER_EVENT: usize = 64 * 1024;
@@ -165,6 +167,8 @@ impl EventLoop {
                 let tok = ev.token();
                 if tok == SIGNAL_TOKEN {
                     self.handle_signals(srv);
+                } else if tok == RDB_PIPE_TOKEN {
+                    crate::fullsync::pipe_readable(srv);
                 } else if tok.0 >= LISTENER_BASE {
                     self.accept(srv, tok.0 - LISTENER_BASE);
                 } else {
@@ -338,6 +342,33 @@ impl EventLoop {
             if c.flags.close_asap {
                 continue;
             }
+            // A replica in its sync: the snapshot goes first, its held
+            // stream only after (`fullsync.rs`). While a file or pipe chunk
+            // is still to be sent, wait for the socket to be writable.
+            if c.repl.as_ref().is_some_and(|r| r.holds_output())
+                && !crate::fullsync::write_pending(srv, cid)
+            {
+                use crate::replication::SyncState;
+                if let Some(c) = srv.clients.get_mut(cid) {
+                    let sending = c.repl.as_ref().is_some_and(|r| {
+                        matches!(r.sync, SyncState::SendBulk | SyncState::WaitBgsaveEnd)
+                    });
+                    if sending && !c.flags.write_registered {
+                        if let Some(s) = c.sock.as_mut() {
+                            let _ = self.poll.registry().reregister(
+                                s,
+                                Token(cid),
+                                Interest::READABLE | Interest::WRITABLE,
+                            );
+                        }
+                        c.flags.write_registered = true;
+                    }
+                }
+                continue;
+            }
+            let Some(c) = srv.clients.get_mut(cid) else {
+                continue;
+            };
             let sock = match c.sock.as_mut() {
                 Some(s) => s,
                 None => {

@@ -39,6 +39,7 @@
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
 //! | [`child`] | forked children: fork, the info pipe, collecting and killing them | `server.c` (`redisFork`, `checkChildrenDone`), `childinfo.c` |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
+//! | [`fullsync`] | a replica's full resynchronisation by a forked child: disk or diskless (pipe) | `replication.c` (`startBgsaveForReplication`, `rdbPipeReadHandler`, `sendBulkToSlave`) |
 //! | [`replication`] | the replication stream and backlog, SYNC/PSYNC, REPLICAOF and the master link, WAIT, ROLE | `replication.c` |
 //! | [`expire`] | active expiry cycle | `expire.c` |
 //! | [`evict`] | maxmemory eviction (sampled LRU/LFU/TTL/random) | `evict.c` |
@@ -72,6 +73,7 @@ pub mod db;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
+pub mod fullsync;
 pub mod latency;
 pub mod multi;
 pub mod pubsub;

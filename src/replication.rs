@@ -137,11 +137,38 @@ pub struct MasterLink {
     can_psync: bool,
 }
 
+/// Where a replica is in its synchronisation (`replstate`); see
+/// `fullsync.rs` for the transitions.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SyncState {
+    /// Not a replica yet (before SYNC/PSYNC).
+    #[default]
+    None,
+    /// Waiting for a snapshot child to start (`SLAVE_STATE_WAIT_BGSAVE_START`).
+    WaitBgsaveStart,
+    /// `+FULLRESYNC` sent; the child writes the snapshot; the stream is
+    /// collected, held (`SLAVE_STATE_WAIT_BGSAVE_END`).
+    WaitBgsaveEnd,
+    /// Receiving the RDB file of a disk-based sync (`SLAVE_STATE_SEND_BULK`).
+    SendBulk,
+    /// Diskless image delivered; the held stream goes out at the replica's
+    /// first ACK (`repl_start_cmd_stream_on_ack`).
+    WaitAck,
+    /// Streaming (`SLAVE_STATE_ONLINE`).
+    Online,
+}
+
 /// Per-replica state on a master (fields of Redis's client struct).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct ReplicaInfo {
-    /// Past SYNC/PSYNC: the client receives the stream.
+    /// Past its synchronisation: counted by WAIT, INFO and
+    /// `min-replicas-to-write` (also while waiting for its first ACK).
     pub online: bool,
+    pub sync: SyncState,
+    /// The offset its snapshot stands for (`psync_initial_offset`).
+    pub psync_initial_offset: i64,
+    /// The file being sent in `SendBulk`.
+    pub bulk: Option<Box<crate::fullsync::BulkTransfer>>,
     /// `REPLCONF listening-port`.
     pub listening_port: u16,
     /// `REPLCONF ip-address`.
@@ -183,6 +210,26 @@ pub struct ReplState {
     pub stat_sync_partial_err: u64,
     /// Replicas whose last ACK is within `min-replicas-max-lag`.
     pub good_replicas: usize,
+    /// A diskless transfer being forwarded from the child's pipe.
+    pub rdb_pipe: Option<crate::fullsync::RdbPipe>,
+}
+
+impl ReplicaInfo {
+    /// The live stream is appended to its output buffer (held until the
+    /// snapshot is delivered).
+    #[inline]
+    pub fn receives_stream(&self) -> bool {
+        matches!(
+            self.sync,
+            SyncState::WaitBgsaveEnd | SyncState::SendBulk | SyncState::WaitAck | SyncState::Online
+        )
+    }
+
+    /// Its output buffer may not be written yet.
+    #[inline]
+    pub fn holds_output(&self) -> bool {
+        !matches!(self.sync, SyncState::Online | SyncState::None)
+    }
 }
 
 impl ReplState {
@@ -205,6 +252,7 @@ impl ReplState {
             stat_sync_partial_ok: 0,
             stat_sync_partial_err: 0,
             good_replicas: 0,
+            rdb_pipe: None,
         }
     }
 
@@ -309,12 +357,12 @@ fn feed_raw(srv: &mut Server, bytes: &[u8]) {
     srv.repl.master_repl_offset += bytes.len() as i64;
     for i in 0..srv.repl.replicas.len() {
         let cid = srv.repl.replicas[i];
-        let online = srv
+        let receives = srv
             .clients
             .get(cid)
             .and_then(|c| c.repl.as_ref())
-            .is_some_and(|r| r.online);
-        if !online {
+            .is_some_and(|r| r.receives_stream());
+        if !receives {
             continue;
         }
         srv.clients[cid].reply.raw(bytes);
@@ -340,7 +388,7 @@ fn create_backlog(srv: &mut Server) {
 pub fn sync_command(srv: &mut Server, ctx: &mut Ctx) {
     let cid = ctx.cid;
     // Already a replica: ignore.
-    if srv.clients[cid].repl.as_ref().is_some_and(|r| r.online) {
+    if srv.clients[cid].flags.replica {
         return;
     }
     // A replica can serve sub-replicas only while it has a master link.
@@ -388,20 +436,39 @@ pub fn sync_command(srv: &mut Server, ctx: &mut Ctx) {
             srv.repl.replid2
         );
     }
-    let offset = srv.repl.master_repl_offset;
     if is_psync {
         log::info!("Full resync requested by replica {}", addr);
-        ctx.out
-            .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, offset).as_bytes());
     }
-    log::info!("Starting BGSAVE for SYNC with target: replicas sockets (in memory, no fork)");
-    let image = crate::rdb::file::save_to_bytes(&srv.dbs, &crate::rdb::file::save_info(srv));
-    ctx.out.raw(format!("${}\r\n", image.len()).as_bytes());
-    ctx.out.raw(&image);
-    // The stream after the image starts with a SELECT.
-    srv.repl.slave_seldb = -1;
-    attach_replica(srv, cid, offset);
-    log::info!("Synchronization with replica {} succeeded", addr);
+    // A replica from now on; a forked child produces its snapshot
+    // (`fullsync.rs`), which also sends `+FULLRESYNC` when it starts.
+    let c = &mut srv.clients[cid];
+    c.flags.replica = true;
+    c.flags.authenticated = true;
+    c.repl.get_or_insert_with(Default::default);
+    if !srv.repl.replicas.contains(&cid) {
+        srv.repl.replicas.push(cid);
+    }
+    crate::fullsync::start_or_join(srv, cid);
+}
+
+/// The replica got its snapshot (`putSlaveOnline`): it counts as online.
+/// Unless it still waits for its first ACK, its held stream goes out.
+pub fn put_online(srv: &mut Server, cid: usize, log_success: bool) {
+    let now = now_ms();
+    let Some(c) = srv.clients.get_mut(cid) else {
+        return;
+    };
+    let addr = c.addr.clone();
+    if let Some(r) = c.repl.as_mut() {
+        r.online = true;
+        r.ack_time_ms = now;
+        r.ack_off = r.ack_off.max(r.psync_initial_offset);
+    }
+    refresh_good_replicas(srv);
+    srv.mark_pending_write(cid);
+    if log_success {
+        log::info!("Synchronization with replica {} succeeded", addr);
+    }
 }
 
 /// The replication position a snapshot taken now stands for
@@ -428,6 +495,7 @@ fn attach_replica(srv: &mut Server, cid: usize, offset: i64) {
     let c = &mut srv.clients[cid];
     let r = c.repl.get_or_insert_with(Default::default);
     r.online = true;
+    r.sync = SyncState::Online;
     r.ack_off = offset;
     r.ack_time_ms = now;
     c.flags.replica = true;
@@ -562,6 +630,12 @@ pub fn replconf_command(srv: &mut Server, ctx: &mut Ctx) {
                         if r.online {
                             r.ack_off = r.ack_off.max(off);
                             r.ack_time_ms = now;
+                        }
+                        // The replica loaded its diskless image: start the
+                        // stream (`replicaStartCommandStream`).
+                        if r.sync == SyncState::WaitAck {
+                            r.sync = SyncState::Online;
+                            srv.mark_pending_write(cid);
                         }
                     }
                 }
@@ -733,6 +807,7 @@ pub fn refresh_good_replicas(srv: &mut Server) {
 pub fn client_freed(srv: &mut Server, cid: usize) {
     if let Some(pos) = srv.repl.replicas.iter().position(|&c| c == cid) {
         srv.repl.replicas.remove(pos);
+        crate::fullsync::replica_gone(srv, cid);
         let addr = srv
             .clients
             .get(cid)
@@ -1014,10 +1089,10 @@ pub fn info_section(srv: &Server) -> String {
             Some(x) => x,
             None => continue,
         };
-        let (state, lag) = if rep.online {
-            ("online", (now - rep.ack_time_ms) / 1000)
-        } else {
-            ("wait_bgsave", 0)
+        let (state, lag) = match rep.sync {
+            _ if rep.online => ("online", (now - rep.ack_time_ms) / 1000),
+            SyncState::SendBulk => ("send_bulk", 0),
+            _ => ("wait_bgsave", 0),
         };
         let _ = write!(
             s,
@@ -1679,6 +1754,9 @@ pub fn cron(srv: &mut Server) {
             _ => {}
         }
     }
+    // Master side: start the snapshot replicas wait for, once the diskless
+    // delay passed.
+    crate::fullsync::start_pending(srv);
     // Master side: ping replicas every repl-ping-replica-period seconds.
     let period = u64::from(srv.config.repl_ping_replica_period.max(1));
     if srv.repl.cron_loops.is_multiple_of(period)

@@ -243,6 +243,8 @@ pub struct Server {
     pub dirty_before_bgsave: u64,
     /// The forked child, if any, and the fork statistics.
     pub children: crate::child::Children,
+    /// Where the running snapshot child writes (`rdb_child_type`).
+    pub rdb_target: crate::fullsync::RdbTarget,
     pub next_client_id: u64,
     /// Slab keys of clients to free in `before_sleep`.
     pub clients_to_close: Vec<usize>,
@@ -380,6 +382,7 @@ impl Server {
             dirty: 0,
             dirty_before_bgsave: 0,
             children: Default::default(),
+            rdb_target: crate::fullsync::RdbTarget::Disk,
             next_client_id: 1,
             clients_to_close: Vec::new(),
             clients_pending_write: Vec::new(),
@@ -578,11 +581,24 @@ impl Server {
         c.qb.len() + c.parser.big_arg_filled_len()
     }
 
+    /// Queue a client for the write pass even with nothing in its output
+    /// buffer: a replica in its sync has a file or pipe data to send, and
+    /// the write pass registers it for WRITABLE if its socket is full.
+    pub fn want_writable(&mut self, cid: usize) {
+        if let Some(c) = self.clients.get_mut(cid) {
+            if !c.flags.pending_write {
+                c.flags.pending_write = true;
+                self.clients_pending_write.push(cid);
+            }
+        }
+    }
+
     /// Queue a client for the write pass in `before_sleep`.
     #[inline]
     pub fn mark_pending_write(&mut self, cid: usize) {
         if let Some(c) = self.clients.get_mut(cid) {
-            if !c.flags.pending_write && !c.reply.is_empty() {
+            // A replica in its sync may have a file or pipe chunk to send.
+            if !c.flags.pending_write && (!c.reply.is_empty() || c.repl.is_some()) {
                 c.flags.pending_write = true;
                 self.clients_pending_write.push(cid);
             }

@@ -367,3 +367,75 @@ fn shutdown_kills_a_saving_child_and_saves_itself() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A full resynchronisation by a forked child, disk-based or diskless:
+/// the master keeps serving while the child writes, and the writes made
+/// meanwhile reach the replica after its snapshot.
+fn full_sync_keeps_writes_made_meanwhile(diskless: &str) {
+    let (dm, dr) = (
+        tmpdir(&format!("sync-m-{diskless}")),
+        tmpdir(&format!("sync-r-{diskless}")),
+    );
+    let (dm_s, dr_s) = (dm.display().to_string(), dr.display().to_string());
+    let m = start_ferrodis(&[
+        "--dir",
+        &dm_s,
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut mc = Conn::connect(m.port);
+    fill(&mut mc, "old", 2000);
+    // The child spends about a second on the snapshot.
+    mc.cmd("CONFIG SET rdb-key-save-delay 500");
+    let r = start_ferrodis(&["--dir", &dr_s]);
+    let mut rc = Conn::connect(r.port);
+    let port = m.port.to_string();
+    assert_eq!(
+        show(&rc.cmd(&format!("REPLICAOF 127.0.0.1 {port}"))),
+        "+OK\r\n"
+    );
+    assert!(wait_until(5, || field(
+        &mut mc,
+        "persistence",
+        "rdb_bgsave_in_progress"
+    ) == "1"));
+    let repl = info(&mut mc, "replication");
+    assert!(repl.contains(",state=wait_bgsave,"), "{repl}");
+    // Served meanwhile, and these writes go to the replica after the image.
+    fill(&mut mc, "new", 300);
+    assert_eq!(show(&mc.cmd("DEL old:1")), ":1\r\n");
+    assert!(
+        wait_until(20, || {
+            field(&mut rc, "replication", "master_link_status") == "up"
+                && show(&rc.cmd("DBSIZE")) == ":2299\r\n"
+        }),
+        "replica: {} keys, {} exists old:1 {}; master: {}",
+        show(&rc.cmd("DBSIZE")),
+        info(&mut rc, "replication"),
+        show(&rc.cmd("EXISTS old:1")),
+        info(&mut mc, "replication")
+    );
+    assert_eq!(show(&rc.cmd("GET new:299")), "$9\r\nvalue-299\r\n");
+    assert_eq!(show(&rc.cmd("EXISTS old:1")), ":0\r\n");
+    // And the live stream flows afterwards.
+    mc.cmd("SET after yes");
+    assert!(wait_until(5, || show(&rc.cmd("GET after")) == "$3\r\nyes\r\n"));
+    let repl = info(&mut mc, "replication");
+    assert!(repl.contains(",state=online,"), "{repl}");
+    assert_eq!(field(&mut mc, "stats", "sync_full"), "1");
+    drop((m, r));
+    let _ = std::fs::remove_dir_all(&dm);
+    let _ = std::fs::remove_dir_all(&dr);
+}
+
+#[test]
+fn full_sync_disk_based_in_a_child() {
+    full_sync_keeps_writes_made_meanwhile("no");
+}
+
+#[test]
+fn full_sync_diskless_in_a_child() {
+    full_sync_keeps_writes_made_meanwhile("yes");
+}

@@ -428,7 +428,13 @@ fn replica_expiry_view() {
     // Logically expired on the replica, but still there (DBSIZE counts it).
     assert_eq!(rc.cmd("SMEMBERS s"), b"*0\r\n");
     assert_eq!(rc.cmd("EXISTS s"), b":0\r\n");
-    assert_eq!(rc.cmd("DBSIZE"), b":1\r\n");
+    assert_eq!(
+        common::show(&rc.cmd("DBSIZE")),
+        ":1\r\n",
+        "replica keys {} / master {}",
+        common::show(&rc.cmd("KEYS *")),
+        common::show(&mc.cmd("KEYS *"))
+    );
     // The master expires it when it touches it and sends the DEL before
     // its write; the replica follows.
     mc.cmd("SADD s c");

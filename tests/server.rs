@@ -753,7 +753,10 @@ fn config_rewrite() {
     )
     .unwrap();
     let c = conf.display().to_string();
-    let s = common::start_ferrodis_with_config(&c, &[]);
+    // CONFIG REWRITE records the working directory: one that outlives the
+    // server (each test server's own directory goes with it).
+    let d = dir.display().to_string();
+    let s = common::start_ferrodis_with_config(&c, &["--dir", &d]);
     let mut k = Conn::connect(s.port);
     assert_eq!(k.cmd("CONFIG SET maxmemory 200mb"), b"+OK\r\n");
     assert_eq!(k.cmd("CONFIG SET hz 20"), b"+OK\r\n");

@@ -110,7 +110,7 @@ pub fn restore_command(srv: &mut Server, ctx: &mut Ctx) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
-    if ttl != 0 && ttl <= now && !srv.loading {
+    if ttl != 0 && ttl <= now && !srv.loading && !srv.repl.is_replica() {
         if deleted {
             ctx.rewrite_as(vec![b"DEL".to_vec(), key.clone()]);
             srv.signal_modified_key(dbi, &key);

@@ -555,8 +555,10 @@ fn expire_generic(srv: &mut Server, ctx: &mut Ctx, basetime: i64, seconds: bool)
         }
     }
     // Redis's checkAlreadyExpired: a deadline in the past deletes the key,
-    // except while loading an AOF, whose later commands may still use it.
-    let already_expired = when <= now && !loading;
+    // except while loading an AOF, whose later commands may still use it,
+    // and on a replica, which waits for its master's DEL (the master's
+    // PEXPIREAT may well arrive after its deadline).
+    let already_expired = when <= now && !loading && !srv.repl.is_replica();
     if already_expired {
         db.delete(&key);
         let cmd: &[u8] = if srv.config.lazyfree_lazy_expire {

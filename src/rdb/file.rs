@@ -710,6 +710,24 @@ pub fn background_save_done(
     exit: crate::child::ChildExit,
     elapsed_s: i64,
 ) {
+    let target = srv.rdb_target;
+    srv.rdb_target = crate::fullsync::RdbTarget::Disk;
+    srv.rdb_last_bgsave_time_s = elapsed_s;
+    if target == crate::fullsync::RdbTarget::Socket {
+        // `backgroundSaveDoneHandlerSocket`: a transfer, not a save.
+        if exit.ok() {
+            log::info!("Background RDB transfer terminated with success");
+        } else if exit.by_signal == 0 {
+            log::warn!("Background transfer error");
+        } else {
+            log::warn!(
+                "Background transfer terminated by signal {}",
+                exit.by_signal
+            );
+        }
+        crate::fullsync::snapshot_done(srv, exit.ok(), target);
+        return;
+    }
     if exit.ok() {
         log::info!("Background saving terminated with success");
         srv.dirty = srv.dirty.saturating_sub(srv.dirty_before_bgsave);
@@ -725,7 +743,8 @@ pub fn background_save_done(
             srv.rdb_last_save_ok = false;
         }
     }
-    srv.rdb_last_bgsave_time_s = elapsed_s;
+    // Replicas may be waiting for this file.
+    crate::fullsync::snapshot_done(srv, exit.ok(), target);
 }
 
 /// The cron's half of snapshotting (`serverCron`): with no child running,

@@ -12,13 +12,33 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    /// Its own empty working directory (removed on drop): a server that
+    /// saves (a save point, a disk-based replication sync) or loads
+    /// `dump.rdb` from its working directory never meets another test's
+    /// file.
+    pub cwd: std::path::PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.cwd);
     }
+}
+
+/// A fresh empty directory for one server process.
+fn fresh_cwd() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "ferrodis-test-cwd-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create a test working directory");
+    d
 }
 
 /// A free TCP port on loopback (bind to 0 and read the port back).
@@ -58,7 +78,8 @@ fn server_pid(port: u16) -> Option<u32> {
 fn spawn_ready(mut cmd: impl FnMut(u16) -> Command) -> Server {
     for _attempt in 0..5 {
         let port = free_port();
-        let mut child = cmd(port).spawn().expect("spawn server");
+        let cwd = fresh_cwd();
+        let mut child = cmd(port).current_dir(&cwd).spawn().expect("spawn server");
         let pid = child.id();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
@@ -66,12 +87,13 @@ fn spawn_ready(mut cmd: impl FnMut(u16) -> Command) -> Server {
                 break; // exited (port taken): try another port
             }
             if server_pid(port) == Some(pid) {
-                return Server { child, port };
+                return Server { child, port, cwd };
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
         let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&cwd);
     }
     panic!("server did not start after 5 attempts");
 }
