@@ -54,17 +54,16 @@
 //! `always`, a failed write or fsync stops the server (the client could
 //! otherwise be told OK for a write that is not on disk).
 //!
-//! # Rewriting without fork
-//! Redis rewrites in a forked child while the parent keeps serving and
-//! logging into a new INCR file. ferrodis has no fork, so BGREWRITEAOF,
-//! `CONFIG SET appendonly yes` and the automatic rewrite
-//! (`auto-aof-rewrite-percentage`) rewrite *synchronously*: the server
-//! stops for as long as serializing the dataset takes. The files and the
-//! manifest end up exactly as after Redis's background rewrite (new BASE
-//! with the next base sequence number, new empty INCR with the next incr
-//! sequence number, old files turned into history and deleted), and the
-//! replies and INFO fields are Redis's (`aof_rewrite_in_progress` is simply
-//! never 1).
+//! # Rewriting in a child
+//! A rewrite (BGREWRITEAOF, `CONFIG SET appendonly yes`, the automatic one
+//! at `auto-aof-rewrite-percentage`) runs in a forked child, as in Redis
+//! ([`rewrite`]): the parent first switches its logging to a new INCR file
+//! (listed in the manifest at once), then forks; the child writes the new
+//! BASE from its copy-on-write view of the dataset; when it succeeds,
+//! [`rewrite_done`] renames the BASE into the directory, turns the old BASE
+//! and INCR files into history in a new manifest and deletes them. Every
+//! state the directory passes through loads. `docs/persistence.md` tells
+//! the story.
 //!
 //! # Loading
 //! At start-up with `appendonly yes` the AOF, not the RDB file, is loaded

@@ -19,13 +19,12 @@
 //! followed by the live stream. The old `SYNC` command is a full
 //! resynchronisation without the `+FULLRESYNC` line.
 //!
-//! Redis forks to write that image while the parent keeps serving. We have
-//! one thread and no fork: the image is built in memory, synchronously,
-//! between two commands, so its offset is exact by construction and the
-//! replica goes online at once (no "wait for BGSAVE" state, no buffering
-//! of writes that happen during the save). The cost is a pause of the loop
-//! proportional to the dataset, as `SAVE` has. The payload is always sent
-//! in the `$<length>` form, which every replica understands.
+//! As in Redis, a forked child produces that image while the parent keeps
+//! serving (`fullsync.rs`): written to `dump.rdb` and then sent as
+//! `$<length>` and the file, or (diskless, the default for replicas that
+//! announce `capa eof`) streamed through a pipe as `$EOF:<mark>` ... `<mark>`.
+//! The stream produced meanwhile is held in the replica's output buffer and
+//! follows the image.
 //!
 //! # The replica side
 //! `REPLICAOF host port` makes this server a replica. Its link to the
