@@ -10,10 +10,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use common::{
-    show, start_ferrodis, start_ferrodis_env, wait_for_bgrewriteaof, wait_for_bgsave, Conn,
+    eventually, show, start_ferrodis, start_ferrodis_env, wait_for_bgrewriteaof, wait_for_bgsave,
+    Conn,
 };
 
 fn tmpdir(name: &str) -> PathBuf {
@@ -28,13 +28,7 @@ fn info(c: &mut Conn, section: &str) -> String {
 }
 
 fn field(c: &mut Conn, section: &str, name: &str) -> String {
-    let text = info(c, section);
-    let prefix = format!("{name}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-        .trim()
-        .to_string()
+    common::info_field(c, section, name).unwrap_or_else(|| panic!("no {name} in INFO {section}"))
 }
 
 /// Fill `n` keys `key:<i>` with a short value, pipelined.
@@ -51,17 +45,6 @@ fn fill(c: &mut Conn, prefix: &str, n: usize) {
     for _ in 0..n {
         assert_eq!(show(&c.read_reply()), "+OK\r\n");
     }
-}
-
-fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(secs) {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 fn log_text(path: &Path) -> String {
@@ -160,7 +143,7 @@ fn a_killed_child_leaves_the_old_file_and_a_serving_server() {
         .trim()
         .parse()
         .unwrap();
-    assert!(wait_until(5, || dir
+    assert!(eventually(5, || dir
         .join(format!("temp-{pid}.rdb"))
         .exists()));
     std::process::Command::new("kill")
@@ -260,7 +243,7 @@ fn bgrewriteaof_in_a_child_keeps_writes_made_meanwhile() {
             "ok"
         );
         // Then the scheduled BGSAVE runs.
-        assert!(wait_until(10, || field(
+        assert!(eventually(10, || field(
             &mut c,
             "persistence",
             "rdb_changes_since_last_save"
@@ -297,7 +280,7 @@ fn turning_aof_on_while_a_child_runs_and_off_again() {
     assert_eq!(field(&mut c, "persistence", "aof_rewrite_scheduled"), "1");
     // FLUSHALL stops the snapshot child (it would bring the keys back).
     assert_eq!(show(&c.cmd("FLUSHALL")), "+OK\r\n");
-    assert!(wait_until(5, || field(
+    assert!(eventually(5, || field(
         &mut c,
         "persistence",
         "rdb_bgsave_in_progress"
@@ -306,7 +289,7 @@ fn turning_aof_on_while_a_child_runs_and_off_again() {
     assert_eq!(field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
     // Then the scheduled rewrite starts; turning the AOF off kills it.
     fill(&mut c, "k", 1000);
-    assert!(wait_until(5, || field(
+    assert!(eventually(5, || field(
         &mut c,
         "persistence",
         "aof_rewrite_in_progress"
@@ -396,7 +379,7 @@ fn full_sync_keeps_writes_made_meanwhile(diskless: &str) {
         show(&rc.cmd(&format!("REPLICAOF 127.0.0.1 {port}"))),
         "+OK\r\n"
     );
-    assert!(wait_until(5, || field(
+    assert!(eventually(5, || field(
         &mut mc,
         "persistence",
         "rdb_bgsave_in_progress"
@@ -407,7 +390,7 @@ fn full_sync_keeps_writes_made_meanwhile(diskless: &str) {
     fill(&mut mc, "new", 300);
     assert_eq!(show(&mc.cmd("DEL old:1")), ":1\r\n");
     assert!(
-        wait_until(20, || {
+        eventually(20, || {
             field(&mut rc, "replication", "master_link_status") == "up"
                 && show(&rc.cmd("DBSIZE")) == ":2299\r\n"
         }),
@@ -421,7 +404,7 @@ fn full_sync_keeps_writes_made_meanwhile(diskless: &str) {
     assert_eq!(show(&rc.cmd("EXISTS old:1")), ":0\r\n");
     // And the live stream flows afterwards.
     mc.cmd("SET after yes");
-    assert!(wait_until(5, || show(&rc.cmd("GET after")) == "$3\r\nyes\r\n"));
+    assert!(eventually(5, || show(&rc.cmd("GET after")) == "$3\r\nyes\r\n"));
     let repl = info(&mut mc, "replication");
     assert!(repl.contains(",state=online,"), "{repl}");
     assert_eq!(field(&mut mc, "stats", "sync_full"), "1");

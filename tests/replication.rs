@@ -9,17 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{start_ferrodis, start_redis, Conn, Rng, Server};
-
-/// One INFO field.
-fn info_field(c: &mut Conn, section: &str, field: &str) -> Option<String> {
-    let reply = c.cmd(&format!("INFO {}", section));
-    let text = String::from_utf8_lossy(&reply).into_owned();
-    text.lines().find_map(|l| {
-        l.strip_prefix(&format!("{}:", field))
-            .map(|v| v.trim().to_string())
-    })
-}
+use common::{info_field, start_ferrodis, start_redis, Conn, Rng, Server};
 
 /// Wait until `cond` holds (10 s at most).
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {

@@ -8,19 +8,14 @@ mod common;
 
 use std::io::{BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{show, start_ferrodis, Conn};
+use common::{eventually, show, start_ferrodis, Conn};
 
 /// An INFO field as a number.
 fn info_field(c: &mut Conn, section: &str, field: &str) -> i64 {
-    let reply = c.cmd(&format!("INFO {section}"));
-    let text = String::from_utf8_lossy(&reply);
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in {text}"))
-        .trim()
+    common::info_field(c, section, field)
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
         .parse()
         .expect("numeric field")
 }
@@ -33,18 +28,6 @@ fn client_list(c: &mut Conn) -> Vec<String> {
         .filter(|l| l.contains("id="))
         .map(|l| l.to_string())
         .collect()
-}
-
-/// Waits up to `secs` seconds for `cond`.
-fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(secs) {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cond()
 }
 
 /// Sends `bytes` and closes at once, so the close usually reaches the

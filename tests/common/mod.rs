@@ -240,6 +240,27 @@ impl Conn {
     }
 }
 
+/// An INFO field's value (`None` if the section does not show it).
+pub fn info_field(c: &mut Conn, section: &str, field: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(&c.cmd(&format!("INFO {section}"))).into_owned();
+    let prefix = format!("{field}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.trim().to_string())
+}
+
+/// Poll `cond` every 20 ms for up to `secs` seconds; whether it held.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(secs) {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
 /// Wait until no AOF rewrite runs or is scheduled (the suite's
 /// `waitForBgrewriteaof`): rewrites run in a forked child.
 pub fn wait_for_bgrewriteaof(c: &mut Conn) {
