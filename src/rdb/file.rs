@@ -495,8 +495,21 @@ fn load_image(
         if check_crc {
             if expected == 0 {
                 log::warn!("RDB file was saved with checksum disabled: no check performed.");
-            } else if crc64::crc64(0, &buf[..pos]) != expected {
-                return Err("Wrong RDB checksum. Aborting now.".into());
+            } else {
+                let computed = crc64::crc64(0, &buf[..pos]);
+                if computed != expected {
+                    // Redis's names: "expected" is what the data hashes
+                    // to, "got" what the file says.
+                    log::warn!(
+                        "Wrong RDB checksum expected: ({:x}) but got ({:x}). Aborting now.",
+                        computed,
+                        expected
+                    );
+                    return Err(format!(
+                        "Internal error in RDB reading offset {}, function at rdb.c -> RDB CRC error",
+                        pos
+                    ));
+                }
             }
         }
     }
