@@ -46,7 +46,6 @@ local dbg = debug
 local rawget, rawset, type, error, tostring, select, unpack, next =
       rawget, rawset, type, error, tostring, select, unpack, next
 local orig_setmetatable, orig_pcall, orig_xpcall = setmetatable, pcall, xpcall
-local orig_loadstring, orig_load, setfenv = loadstring, load, setfenv
 local INTERNAL = '=[redis]'
 
 -- Tables scripts may not modify: the proxies below and the global env.
@@ -124,21 +123,8 @@ G.rawset = function(t, k, v)
   if readonly[t] then error('Attempt to modify a readonly table', 0) end
   return rawset(t, k, v)
 end
--- Code loaded at run time sees the same protected globals; precompiled
--- chunks are refused (Redis's Lua cannot load bytecode).
-G.loadstring = function(s, name)
-  if type(s) == 'string' and s:sub(1, 1) == '\27' then
-    return nil, 'binary chunks are not allowed'
-  end
-  local f, e = orig_loadstring(s, name)
-  if f then setfenv(f, env) end
-  return f, e
-end
-G.load = function(fn, name)
-  local f, e = orig_load(fn, name)
-  if f then setfenv(f, env) end
-  return f, e
-end
+-- Text-only loaders whose chunks see the protected globals (chunk.rs).
+G.loadstring, G.load = api.loadstring, api.load
 
 -- Lua 5.1.5's unpack overflows on huge ranges (Redis patches its copy);
 -- refuse what would not fit the Lua stack instead.
@@ -344,6 +330,14 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             let c = unsafe { lua.create_c_function(f)? };
             api.raw_set(name, c)?;
         }
+        // SAFETY: as above, C functions written against the Lua C API.
+        unsafe {
+            api.raw_set("load", lua.create_c_function(super::chunk::load)?)?;
+            api.raw_set(
+                "loadstring",
+                lua.create_c_function(super::chunk::loadstring)?,
+            )?;
+        }
         let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) =
             lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_named_registry_value("redis_env", env)?;
@@ -362,7 +356,7 @@ pub fn compile(lua: &Lua, sha: &str, code: &[u8]) -> Result<(), String> {
         .named_registry_value("redis_env")
         .map_err(|e| e.to_string())?;
     let f = lua
-        .load(code)
+        .load(&*super::chunk::as_text(code))
         .set_name("@user_script")
         .set_mode(ChunkMode::Text)
         .set_environment(env)
@@ -918,6 +912,35 @@ mod tests {
         assert_eq!(lrand48(&mut s), 206956554);
         let mut s = srand48(10);
         assert_eq!(lrand48(&mut s), 1887318415);
+    }
+
+    #[test]
+    fn binary_chunks_are_parsed_as_text() {
+        let lua = new_state(false).unwrap();
+        assert_eq!(
+            compile(&lua, "b", b"\x1bLuaQ\0").unwrap_err(),
+            "user_script:1: unexpected symbol near 'char(27)'"
+        );
+        let dumped = b"local s = string.dump(function() return 1 end) \
+            local f1, e1 = loadstring(s) \
+            local f2, e2 = load(function() local r = s s = nil return r end) \
+            return {type(f1), e1, type(f2), e2}";
+        compile(&lua, "d", dumped).unwrap();
+        let Outcome::Value(Value::Table(t)) = call_script(&lua, "d", &[], &[], 0).unwrap() else {
+            panic!("expected a table");
+        };
+        let e1: String = t.get(2).unwrap();
+        assert!(
+            e1.ends_with(":1: unexpected symbol near 'char(27)'"),
+            "{}",
+            e1
+        );
+        assert_eq!(
+            t.get::<_, String>(4).unwrap(),
+            "(load):1: unexpected symbol near 'char(27)'"
+        );
+        assert_eq!(t.get::<_, String>(1).unwrap(), "nil");
+        assert_eq!(t.get::<_, String>(3).unwrap(), "nil");
     }
 
     #[test]
