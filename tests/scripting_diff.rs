@@ -17,8 +17,13 @@ struct Pair {
 
 impl Pair {
     fn new() -> Option<Pair> {
-        let r = start_redis(&[])?;
-        let o = start_ferrodis(&[]);
+        Pair::with_args(&[])
+    }
+
+    /// Both servers started with the same extra arguments.
+    fn with_args(extra: &[&str]) -> Option<Pair> {
+        let r = start_redis(extra)?;
+        let o = start_ferrodis(extra);
         Some(Pair {
             redis: Conn::connect(r.port),
             ours: Conn::connect(o.port),
@@ -555,4 +560,117 @@ fn malformed_bytecode_does_not_kill_the_server() {
     let reply = c.cmd_args(&[b"FCALL", b"crash", b"0"]);
     assert!(show(&reply).contains("char(27)"), "{}", show(&reply));
     assert_eq!(show(&c.cmd_args(&[b"PING"])), "+PONG\r\n");
+}
+
+/// The globals and the protected tables as scripts see them. Redis marks
+/// the real tables read-only; ours are proxies, and getmetatable, rawget,
+/// next and pairs must still answer what Redis's do.
+const GLOBALS: &[&str] = &[
+    "local t = {} for k, v in pairs(_G) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t",
+    "local t = {} local k = nil repeat k = next(_G, k) if k then t[#t + 1] = k end until not k table.sort(t) return t",
+    "local t = {} for k in pairs(string) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k, v in pairs(redis) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t",
+    "local t = {} for k in pairs(math) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k in pairs(table) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k in pairs(coroutine) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k in pairs(struct) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k in pairs(bit) do t[#t + 1] = k end table.sort(t) return t",
+    "return {type(rawget(_G, 'redis')), type(rawget(_G, 'nosuch')), type(rawget(string, 'upper')), type(rawget(redis, 'call'))}",
+    "return {rawequal(rawget(_G, '_G'), _G), rawequal(rawget(string, 'upper'), string.upper), type(rawget(_G, 'KEYS'))}",
+    "return {type(next(_G)), type(next(string)), #redis, #_G}",
+    "return {pcall(next, _G, 'nosuchkey')}",
+    "return {pcall(next, {}, 'nosuchkey')}",
+    "return {pcall(pairs)}",
+    "return {pcall(rawget, _G)}",
+    "local t = {} for k in pairs({x = 1, y = 2}) do t[#t + 1] = k end table.sort(t) return t",
+    // What iteration hands out is protected too.
+    "for k, v in pairs(string) do v = nil end string.upper = 1",
+    "local n = 0 for k, v in pairs(_G) do if type(v) == 'table' and k ~= 'KEYS' and k ~= 'ARGV' then if pcall(function() v.x = 1 end) then n = n + 1 end end end return n",
+    "local n = 0 for k, v in pairs(_G) do if type(v) == 'table' and k ~= 'KEYS' and k ~= 'ARGV' then if pcall(rawset, v, 'x', 1) then n = n + 1 end end end return n",
+    // The string metatable: read-only, its __index is the string library.
+    "return type(getmetatable('').__index)",
+    "return getmetatable('').__index.upper('x')",
+    "return rawequal(getmetatable('').__index, string)",
+    "local t = {} for k, v in pairs(getmetatable('')) do t[#t + 1] = k .. ':' .. type(v) end return t",
+    "getmetatable('').__index = {}",
+    "getmetatable('').__index.upper = nil",
+    "getmetatable('').foo = 1",
+    "setmetatable(getmetatable(''), {})",
+    "return {getmetatable('').__metatable, type(getmetatable(getmetatable('')))}",
+    "return ('abc'):upper()",
+    // Metatables: libraries have none, the globals have Redis's error one.
+    "return {type(getmetatable(string)), type(getmetatable(redis)), type(getmetatable(cjson))}",
+    "return {type(getmetatable(_G)), type(getmetatable(_G).__index), type(getmetatable(getmetatable(_G)))}",
+    "return getmetatable(_G).__index(_G, 'x')",
+    "return {pcall(getmetatable(_G).__index, _G, 'x')}",
+    "return {pcall(getmetatable(_G).__index, _G, {})}",
+    "return {pcall(getmetatable(_G).__index)}",
+    "return {pcall(getmetatable)}",
+    "return type(getmetatable(setmetatable({}, {__metatable = 'locked'})))",
+    // Redis's error handler is a global of EVAL scripts.
+    "return type(__redis__err__handler)",
+    "return __redis__err__handler('x')",
+    "return {type(setfenv), type(getfenv), type(newproxy), type(gcinfo), type(collectgarbage), type(coroutine.create)}",
+];
+
+#[test]
+fn globals_and_protected_tables() {
+    let mut p = pair_or_skip!();
+    for s in GLOBALS {
+        p.eval(s, &[]);
+    }
+    // KEYS and ARGV belong to the EVAL that set them; functions have
+    // neither, nor the EVAL error handler, and their own _G.
+    p.same(&["EVAL", "return {KEYS[1], ARGV[1]}", "1", "k", "a"]);
+    p.same(&["FUNCTION", "FLUSH"]);
+    for (i, body) in [
+        "return type(KEYS)",
+        "return type(rawget(_G, 'KEYS'))",
+        "return type(__redis__err__handler)",
+        "local t = {} for k in pairs(_G) do t[#t + 1] = k end table.sort(t) return t",
+        "return {type(getmetatable(_G)), type(getmetatable(_G).__index), type(getmetatable(getmetatable(_G)))}",
+        "return {type(getmetatable(redis)), type(getmetatable('').__index), type(rawget(_G, 'redis'))}",
+        "return rawequal(_G, rawget(_G, '_G'))",
+        "x = 1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let lib = format!("#!lua name=g{i}\nredis.register_function('g{i}', function(KEYS, ARGV) {body} end)");
+        p.same(&["FUNCTION", "LOAD", &lib]);
+        p.same(&["FCALL", &format!("g{i}"), "1", "k"]);
+    }
+    // At load time a library only sees `redis`.
+    p.same(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=atload\nreturn rawget(_G, 'string')",
+    ]);
+    p.same(&["FUNCTION", "FLUSH"]);
+}
+
+/// With `lua-enable-deprecated-api`, getfenv returned the interpreter's
+/// real globals table (for level 0 and any C function), and writes to it
+/// outlived the script. Redis's getfenv gives the read-only _G.
+#[test]
+fn deprecated_api_getfenv_gives_the_protected_globals() {
+    let Some(mut p) = Pair::with_args(&["--lua-enable-deprecated-api", "yes"]) else {
+        return;
+    };
+    for s in [
+        "return {getfenv(0) == _G, getfenv(1) == _G, getfenv() == _G, getfenv(tostring) == _G, getfenv(redis.call) == _G}",
+        "getfenv(0).redis = 1",
+        "getfenv(tostring).x = 1",
+        "rawset(getfenv(0), 'x', 1)",
+        "return type(getfenv(0).redis)",
+        "return {pcall(getfenv, -1)}",
+        "return {pcall(getfenv, 100)}",
+        "return {pcall(getfenv, 'x')}",
+        "return {pcall(setfenv, tostring, {})}",
+        "local f = function() return x end setfenv(f, {x = 5}) return f()",
+        "local f = function() return getfenv(2) == _G end return f()",
+        "return {type(newproxy(true)), type(getmetatable(newproxy(true)))}",
+    ] {
+        p.eval(s, &[]);
+    }
 }

@@ -6,6 +6,10 @@
 //! math, and our Rust `cjson`, `struct`, `cmsgpack`, `bit`), minus `print`,
 //! `dofile`, `loadfile` and — unless `lua-enable-deprecated-api` — `setfenv`,
 //! `getfenv` and `newproxy`. `debug` is only kept by the error handler.
+//! `load` and `loadstring` are replaced by text-only loaders (`chunk.rs`),
+//! and `getmetatable`, `rawget`, `next`, `pairs` and `getfenv` by versions
+//! that see through the read-only proxies without handing out the private
+//! tables behind them (`sandbox.rs`).
 //!
 //! The Rust half of the API (`api.*` below) never raises a Lua error itself:
 //! each function returns `(value, raise)`, and small Lua wrappers in
@@ -53,6 +57,16 @@ local readonly = orig_setmetatable({}, {__mode = 'k'})
 local function ro_error() error('Attempt to modify a readonly table', 2) end
 local ro_empty = orig_setmetatable({}, {__newindex = ro_error, __metatable = false})
 readonly[ro_empty] = true
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- Proxies whose own metatable getmetatable hides (sandbox.rs): Redis's
+-- protected tables are the real ones, with no metatable.
+local hidden_mt = orig_setmetatable({}, {__mode = 'k'})
+-- What each proxy shows, for sandbox.rs's rawget, next and pairs: the
+-- tables it presents, in order, with disjoint keys.
+local views = orig_setmetatable({}, {__mode = 'k'})
 
 local proxies = {}
 local function protect(t)
@@ -66,6 +80,8 @@ local function protect(t)
   end
   orig_setmetatable(p, {__index = t, __newindex = ro_error, __metatable = ro_empty})
   readonly[p] = true
+  hidden_mt[p] = true
+  views[p] = {t}
   return p
 end
 
@@ -154,28 +170,43 @@ G.debug = nil
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'struct', 'cmsgpack', 'bit', 'redis'}) do
   if type(rawget(G, name)) == 'table' then rawset(G, name, protect(rawget(G, name))) end
 end
--- Strings index the (protected) string library through their metatable.
+-- Strings index the (protected) string library through their metatable,
+-- which scripts see read-only, with that one field (as in Redis).
 local smt = dbg.getmetatable('')
 if smt then
   smt.__index = rawget(G, 'string')
-  smt.__metatable = ro_empty
+  smt.__metatable = protect({__index = smt.__index})
 end
+local raw_next = next
+G.getmetatable, G.rawget, G.next, G.pairs = api.getmetatable, api.rawget, api.next, api.pairs
+if api.deprecated then G.getfenv = api.getfenv end
+
+-- What getmetatable shows for the globals: Redis's error metatable, whose
+-- __index raises for any name (luaSetErrorMetatable).
+local globals_mt = protect({__index = api.nonexistent_global})
+
+-- Globals of EVAL scripts only: _G, KEYS, ARGV (set for each run) and
+-- the error handler Redis keeps there. Functions see their own _G only.
+local eval_globals = {_G = env}
+local fn_globals = {}
+G._G = nil
 
 -- Scripts run with `env` as their globals: reads go to G and fail for
 -- unknown names, writes fail.
 orig_setmetatable(env, {
   __index = function(_, k)
     local v = rawget(G, k)
+    if v == nil then v = eval_globals[k] end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[env] = true
-G._G = env
+views[env] = {G, eval_globals}
 
 local function err_handler(err)
   local level = 2
@@ -195,6 +226,8 @@ local function err_handler(err)
   return err
 end
 
+eval_globals.__redis__err__handler = err_handler
+
 local function run(f)
   return orig_xpcall(f, err_handler)
 end
@@ -202,9 +235,6 @@ end
 -- Functions (FUNCTION LOAD / FCALL). While a library's code runs at load
 -- time its globals are only `redis` with register_function, log and the
 -- version fields; afterwards its functions see the ordinary globals.
-local function nonexistent(_, k)
-  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end
 local load_redis = {
   register_function = api.register_function,
   log = redis.log,
@@ -219,9 +249,10 @@ local load_redis_proxy = orig_setmetatable({}, {
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[load_redis_proxy] = true
+views[load_redis_proxy] = {load_redis}
 local loading = false
 local fenv = {}
 orig_setmetatable(fenv, {
@@ -231,15 +262,19 @@ orig_setmetatable(fenv, {
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     local v = rawget(G, k)
+    if v == nil then v = fn_globals[k] end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[fenv] = true
+fn_globals._G = fenv
+local fenv_view, fenv_load_view = {G, fn_globals}, {{redis = load_redis_proxy}}
+views[fenv] = fenv_view
 
 local function run_function(f, keys, args)
   return orig_xpcall(function() return f(keys, args) end, err_handler)
@@ -248,12 +283,18 @@ end
 -- Running a library's code at FUNCTION LOAD: errors come back as tables.
 local function run_load(f)
   loading = true
+  views[fenv] = fenv_load_view
   local r = pack(orig_xpcall(f, err_handler))
   loading = false
+  views[fenv] = fenv_view
   return unpack(r, 1, r.n)
 end
 
-return env, run, fenv, run_function, run_load
+-- Stored in the registry as redis_<name>.
+return {
+  env = env, run = run, fenv = fenv, run_fn = run_function, run_load = run_load,
+  hidden_mt = hidden_mt, views = views, eval_globals = eval_globals, raw_next = raw_next,
+}
 "#;
 
 /// Define a C function that calls the Rust API function stored in the
@@ -337,14 +378,28 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
                 "loadstring",
                 lua.create_c_function(super::chunk::loadstring)?,
             )?;
+            api.raw_set(
+                "getmetatable",
+                lua.create_c_function(super::sandbox::getmetatable)?,
+            )?;
+            api.raw_set("getfenv", lua.create_c_function(super::sandbox::getfenv)?)?;
+            api.raw_set("rawget", lua.create_c_function(super::sandbox::rawget)?)?;
+            api.raw_set(
+                "nonexistent_global",
+                lua.create_c_function(super::sandbox::nonexistent_global)?,
+            )?;
+            api.raw_set("pairs", lua.create_c_function(super::sandbox::pairs)?)?;
+            let next = lua.create_c_function(super::sandbox::next)?;
+            lua.set_named_registry_value("redis_next", next.clone())?;
+            api.raw_set("next", next)?;
         }
-        let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) =
-            lua.load(PRELUDE).set_name("=[redis]").call(api)?;
-        lua.set_named_registry_value("redis_env", env)?;
-        lua.set_named_registry_value("redis_run", run)?;
-        lua.set_named_registry_value("redis_fenv", fenv)?;
-        lua.set_named_registry_value("redis_run_fn", run_fn)?;
-        lua.set_named_registry_value("redis_run_load", run_load)?;
+        // The raw globals, which sandbox.rs never hands to scripts.
+        lua.set_named_registry_value("redis_globals", lua.globals())?;
+        let exports: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
+        for pair in exports.pairs::<String, Value>() {
+            let (name, v) = pair?;
+            lua.set_named_registry_value(&format!("redis_{}", name), v)?;
+        }
     }
     Ok(lua)
 }
@@ -428,7 +483,7 @@ fn call_generic<'lua>(
     let run: Function = if function_mode {
         lua.named_registry_value("redis_run_fn")?
     } else {
-        let g = lua.globals();
+        let g: Table = lua.named_registry_value("redis_eval_globals")?;
         g.raw_set("KEYS", keys_t.clone())?;
         g.raw_set("ARGV", args_t.clone())?;
         lua.named_registry_value("redis_run")?
@@ -941,6 +996,25 @@ mod tests {
         );
         assert_eq!(t.get::<_, String>(1).unwrap(), "nil");
         assert_eq!(t.get::<_, String>(3).unwrap(), "nil");
+    }
+
+    #[test]
+    fn proxies_read_through_and_never_hand_out_raw_tables() {
+        let lua = new_state(true).unwrap();
+        let code = b"local n = 0 for k in pairs(string) do n = n + 1 end \
+            local ok, e = pcall(function() getfenv(0).redis = 1 end) \
+            return {n, type(rawget(_G, 'redis')), getfenv(0) == _G, \
+                    getfenv(tostring) == _G, ok, getmetatable(string) == nil}";
+        compile(&lua, "p", code).unwrap();
+        let Outcome::Value(Value::Table(t)) = call_script(&lua, "p", &[], &[], 0).unwrap() else {
+            panic!("expected a table");
+        };
+        assert_eq!(t.get::<_, i64>(1).unwrap(), 15);
+        assert_eq!(t.get::<_, String>(2).unwrap(), "table");
+        assert!(t.get::<_, bool>(3).unwrap());
+        assert!(t.get::<_, bool>(4).unwrap());
+        assert!(!t.get::<_, bool>(5).unwrap());
+        assert!(t.get::<_, bool>(6).unwrap());
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub mod convert;
 pub mod functions;
 pub mod libs;
 pub mod lua;
+pub mod sandbox;
 
 use std::cell::Cell;
 use std::collections::HashMap;
