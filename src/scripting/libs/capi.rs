@@ -20,7 +20,7 @@
 
 use std::os::raw::c_int;
 
-use mlua::{ffi, Function, Lua, MultiValue, Value};
+use mlua::{ffi, Function, IntoLua, Lua, MultiValue, Table, Value};
 
 /// How a library function fails.
 pub enum LibError {
@@ -43,7 +43,58 @@ impl LibError {
 }
 
 /// What a library function returns: its results or how to fail.
-pub type LibResult<'lua> = mlua::Result<Result<Vec<Value<'lua>>, LibError>>;
+pub type LibResult<'lua> = mlua::Result<Result<Results<'lua>, LibError>>;
+
+/// A function's results, kept in a Lua table as they are produced: mlua
+/// holds each live Rust-side value in a slot of its own, and those slots
+/// run out near Lua's C stack limit, which is where the results may go.
+pub struct Results<'lua> {
+    table: Table<'lua>,
+    n: usize,
+}
+
+impl<'lua> Results<'lua> {
+    pub fn new(lua: &'lua Lua) -> mlua::Result<Results<'lua>> {
+        Ok(Results {
+            table: lua.create_table()?,
+            n: 0,
+        })
+    }
+
+    /// A single result.
+    pub fn one(lua: &'lua Lua, v: impl IntoLua<'lua>) -> mlua::Result<Results<'lua>> {
+        let mut r = Results::new(lua)?;
+        r.push(v)?;
+        Ok(r)
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn push(&mut self, v: impl IntoLua<'lua>) -> mlua::Result<()> {
+        self.n += 1;
+        self.table.raw_set(self.n, v)
+    }
+
+    /// The last result, `Nil` when there is none.
+    pub fn last(&self) -> mlua::Result<Value<'lua>> {
+        self.table.raw_get(self.n)
+    }
+
+    /// Drop the last result.
+    pub fn pop(&mut self) -> mlua::Result<()> {
+        if self.n > 0 {
+            self.table.raw_set(self.n, Value::Nil)?;
+            self.n -= 1;
+        }
+        Ok(())
+    }
+}
 
 /// Status codes the Rust half hands to [`trampoline`].
 const OK: i64 = 0;
@@ -106,14 +157,7 @@ where
 {
     let rust = lua.create_function(move |lua, args: MultiValue| {
         Ok(match f(lua, args.into_vec())? {
-            Ok(vals) => {
-                let n = vals.len();
-                let t = lua.create_table_with_capacity(n, 0)?;
-                for (i, v) in vals.into_iter().enumerate() {
-                    t.raw_set(i + 1, v)?;
-                }
-                (OK, Value::Table(t), Value::Integer(n as _))
-            }
+            Ok(r) => (OK, Value::Table(r.table), Value::Integer(r.n as _)),
             Err(LibError::Error(m)) => (ERROR, Value::String(lua.create_string(&m)?), Value::Nil),
             Err(LibError::Arg(n, m)) => (
                 ARG_ERROR,

@@ -27,7 +27,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use super::capi::{self, LibError, LibResult};
+use super::capi::{self, LibError, LibResult, Results};
 
 /// Largest integer option (`MAXINTSIZE`).
 const MAX_INT_SIZE: i64 = 32;
@@ -189,7 +189,7 @@ fn get_integer(data: &[u8], little: bool, signed: bool, size: usize) -> f64 {
 /// `struct.pack(fmt, ...)`.
 fn pack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
     match pack_bytes(&args) {
-        Ok(out) => Ok(Ok(vec![Value::String(lua.create_string(&out)?)])),
+        Ok(out) => Ok(Ok(Results::one(lua, lua.create_string(&out)?)?)),
         Err(e) => Ok(Err(e)),
     }
 }
@@ -281,7 +281,7 @@ fn unpack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
     }
     let mut pos = pos - 1;
     let mut h = Header::new();
-    let mut vals: Vec<Value> = Vec::new();
+    let mut vals = Results::new(lua)?;
     let too_short = || Ok(Err(LibError::arg(2, "data string too short")));
     while let Some(opt) = fmt.next() {
         let mut size = match opt_size(opt, &mut fmt) {
@@ -305,7 +305,7 @@ fn unpack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
                     opt.is_ascii_lowercase(),
                     size as usize,
                 );
-                vals.push(Value::Number(n));
+                vals.push(n)?;
             }
             b'x' => {}
             b'f' => {
@@ -315,7 +315,7 @@ fn unpack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
                 } else {
                     f32::from_be_bytes(b)
                 };
-                vals.push(Value::Number(f as f64));
+                vals.push(f as f64)?;
             }
             b'd' => {
                 let b: [u8; 8] = data[at..at + 8].try_into().unwrap_or_default();
@@ -324,28 +324,28 @@ fn unpack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
                 } else {
                     f64::from_be_bytes(b)
                 };
-                vals.push(Value::Number(d));
+                vals.push(d)?;
             }
             b'c' => {
                 if size == 0 {
                     // The length is the previous result, which it replaces.
-                    match vals.last().and_then(capi::tonumber) {
+                    match capi::tonumber(&vals.last()?) {
                         Some(n) => size = capi::f64_to_u64(n),
                         None => {
                             return Ok(Err(LibError::error("format 'c0' needs a previous size")))
                         }
                     }
-                    vals.pop();
+                    vals.pop()?;
                     if size > ld || pos > ld - size {
                         return too_short();
                     }
                 }
                 let s = &data[at..at + size as usize];
-                vals.push(Value::String(lua.create_string(s)?));
+                vals.push(lua.create_string(s)?)?;
             }
             b's' => match data[at..].iter().position(|&b| b == 0) {
                 Some(len) => {
-                    vals.push(Value::String(lua.create_string(&data[at..at + len])?));
+                    vals.push(lua.create_string(&data[at..at + len])?)?;
                     size = len as u64 + 1;
                 }
                 None => return Ok(Err(LibError::error("unfinished string in data"))),
@@ -358,13 +358,16 @@ fn unpack<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
         }
         pos = pos.wrapping_add(size);
     }
-    vals.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
+    vals.push(pos.wrapping_add(1) as i64 as f64)?;
     Ok(Ok(vals))
 }
 
 /// `struct.size(fmt)`.
-fn size<'lua>(_lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
-    Ok(size_of(&args).map(|n| vec![Value::Number(n as i64 as f64)]))
+fn size<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
+    match size_of(&args) {
+        Ok(n) => Ok(Ok(Results::one(lua, n as i64 as f64)?)),
+        Err(e) => Ok(Err(e)),
+    }
 }
 
 fn size_of(args: &[Value]) -> Result<u64, LibError> {
