@@ -271,14 +271,22 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// Lua 5.1's `luaO_str2d`: what `strtod` reads (decimal, hexadecimal,
-/// `inf`, `nan`), a hexadecimal integer via `strtoul`, surrounding blanks.
+/// Lua 5.1's `luaO_str2d`: a whole string `strtod` reads, blanks around
+/// it allowed.
 pub fn str2d(s: &[u8]) -> Option<f64> {
+    let (v, used) = strtod(s)?;
+    s[used..].iter().all(|&b| is_c_space(b)).then_some(v)
+}
+
+/// glibc's `strtod` on the start of `s`: the value and the bytes read, or
+/// None when nothing converts. Reads leading blanks, a sign, then a
+/// decimal number, a hexadecimal one (`0x1.8p3`), `inf`, `infinity` or
+/// `nan` (with an optional `(chars)`), in any case.
+pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
     }
-    let start = i;
     let neg = match s.get(i) {
         Some(b'-') => {
             i += 1;
@@ -291,21 +299,13 @@ pub fn str2d(s: &[u8]) -> Option<f64> {
         _ => false,
     };
     let rest = &s[i..];
-    let (v, used) = if rest.len() >= 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
-        let digits = rest[2..]
-            .iter()
-            .take_while(|b| b.is_ascii_hexdigit())
-            .count();
-        if digits == 0 {
-            // strtod reads the "0" and stops at the 'x'.
-            (0.0, 1)
-        } else {
-            let mut v = 0f64;
-            for &b in &rest[2..2 + digits] {
-                v = v * 16.0 + (b as char).to_digit(16).unwrap_or(0) as f64;
-            }
-            (v, 2 + digits)
-        }
+    let (v, used) = if rest.len() > 2
+        && rest[0] == b'0'
+        && (rest[1] | 0x20) == b'x'
+        && hex_mantissa(&rest[2..]).is_some()
+    {
+        let (v, n) = hex_mantissa(&rest[2..])?;
+        (v, 2 + n)
     } else if let Some(n) = special(rest) {
         n
     } else {
@@ -335,20 +335,62 @@ pub fn str2d(s: &[u8]) -> Option<f64> {
         let text = std::str::from_utf8(&rest[..j]).ok()?;
         (text.parse::<f64>().ok()?, j)
     };
-    let mut end = i + used;
-    if end == start {
-        return None;
-    }
-    while end < s.len() && is_c_space(s[end]) {
-        end += 1;
-    }
-    if end != s.len() {
-        return None;
-    }
-    Some(if neg { -v } else { v })
+    Some((if neg { -v } else { v }, i + used))
 }
 
-/// `inf`, `infinity` and `nan` (case-insensitive) as `strtod` reads them.
+/// The hexadecimal digits (with an optional point and `p` exponent) after
+/// `0x`: the value and the bytes read, None without a digit.
+fn hex_mantissa(s: &[u8]) -> Option<(f64, usize)> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    let (mut v, mut i, mut digits, mut scale) = (0f64, 0, 0, 0i32);
+    while let Some(d) = s.get(i).and_then(|&b| digit(b)) {
+        v = v * 16.0 + d as f64;
+        i += 1;
+        digits += 1;
+    }
+    if s.get(i) == Some(&b'.') {
+        let mut j = i + 1;
+        while let Some(d) = s.get(j).and_then(|&b| digit(b)) {
+            v = v * 16.0 + d as f64;
+            scale -= 4;
+            j += 1;
+            digits += 1;
+        }
+        if digits > 0 {
+            i = j;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'p') | Some(b'P')) {
+        let mut k = i + 1;
+        let neg = match s.get(k) {
+            Some(b'-') => {
+                k += 1;
+                true
+            }
+            Some(b'+') => {
+                k += 1;
+                false
+            }
+            _ => false,
+        };
+        let n = s[k..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if n > 0 {
+            let e: i32 = std::str::from_utf8(&s[k..k + n])
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(i32::MAX);
+            scale = scale.saturating_add(if neg { -e } else { e });
+            i = k + n;
+        }
+    }
+    Some((v * 2f64.powi(scale), i))
+}
+
+/// `inf`, `infinity` and `nan[(chars)]` (case-insensitive) as `strtod`
+/// reads them.
 fn special(s: &[u8]) -> Option<(f64, usize)> {
     let lower: Vec<u8> = s.iter().take(8).map(|b| b.to_ascii_lowercase()).collect();
     if lower.starts_with(b"infinity") {
@@ -356,7 +398,17 @@ fn special(s: &[u8]) -> Option<(f64, usize)> {
     } else if lower.starts_with(b"inf") {
         Some((f64::INFINITY, 3))
     } else if lower.starts_with(b"nan") {
-        Some((f64::NAN, 3))
+        let mut n = 3;
+        if s.get(3) == Some(&b'(') {
+            let inner = s[4..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            if s.get(4 + inner) == Some(&b')') {
+                n = 5 + inner;
+            }
+        }
+        Some((f64::NAN, n))
     } else {
         None
     }
@@ -393,5 +445,11 @@ mod tests {
         assert_eq!(str2d(b"1 2"), None);
         assert!(str2d(b"nan").is_some_and(f64::is_nan));
         assert_eq!(str2d(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(str2d(b"0x1.8p1"), Some(3.0));
+        assert_eq!(str2d(b"0x"), None);
+        assert_eq!(strtod(b"0x"), Some((0.0, 1)));
+        assert_eq!(strtod(b"1e5x"), Some((100000.0, 3)));
+        assert_eq!(strtod(b"-"), None);
+        assert!(strtod(b"nan(12)x").is_some_and(|(v, n)| v.is_nan() && n == 7));
     }
 }
