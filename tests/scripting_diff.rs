@@ -1108,3 +1108,40 @@ fn cjson_library_bounds_and_errors() {
     p.eval("return cjson.encode_max_depth(2)", &[]);
     p.eval("return {pcall(cjson.encode, {{{1}}})}", &[]);
 }
+
+/// table.insert on a protected table: Redis's lua_rawseti refuses it; a
+/// proxy used to take the value and keep it for every later script (the
+/// last reads check nothing stayed behind).
+const TABLE_INSERT: &[&str] = &[
+    "table.insert(string, 'x')",
+    "table.insert(_G, 'x')",
+    "return {pcall(table.insert, redis, 'x')}",
+    "table.insert(string, 1, 'x')",
+    "table.insert(string)",
+    "table.insert(string, 'a', 'b')",
+    "table.insert(getmetatable(''), 'x')",
+    "return {table.remove(string)}",
+    "table.sort(string)",
+    "return #string",
+    "return string[1]",
+    "local t = {} table.insert(t, 'a') table.insert(t, 1, 'b') return t",
+    "table.insert(KEYS, 'x') return KEYS",
+    "local t = {1,2,3} table.insert(t, 10, 'x') return {#t, t[10]}",
+    "local t = {1,2,3} table.insert(t, -1, 'x') return {#t, t[-1]}",
+    "local t = {1,2,3} table.insert(t, 0, 'x') return {#t, t[0], t[1]}",
+    "local t = {1,2,3} table.insert(t, 2.7, 'x') return t",
+    "local t = {1,2,3} table.insert(t, '2', 'x') return t",
+    "return {pcall(table.insert, {}, 1, 2, 3)}",
+    "return {pcall(table.insert)}",
+    "return {pcall(table.insert, 1, 2)}",
+    "local ins = table.insert return {pcall(ins, nil, 2)}",
+    "local t = setmetatable({}, {__newindex = function() error('no') end}) table.insert(t, 1) return t",
+];
+
+#[test]
+fn table_insert_respects_read_only_tables() {
+    let mut p = pair_or_skip!();
+    for s in TABLE_INSERT {
+        p.eval(s, &[]);
+    }
+}

@@ -159,6 +159,9 @@ G.unpack = function(...)
 end
 
 G.math.random = api.random
+-- table.insert writes with lua_rawseti, which does not see that a proxy is
+-- read-only (sandbox.rs).
+G.table.insert = api.table_insert
 G.math.randomseed = api.randomseed
 
 G.print, G.dofile, G.loadfile = nil, nil, nil
@@ -293,7 +296,7 @@ end
 -- Stored in the registry as redis_<name>.
 return {
   env = env, run = run, fenv = fenv, run_fn = run_function, run_load = run_load,
-  hidden_mt = hidden_mt, views = views, eval_globals = eval_globals, raw_next = raw_next,
+  hidden_mt = hidden_mt, views = views, readonly = readonly, eval_globals = eval_globals, raw_next = raw_next,
 }
 "#;
 
@@ -384,6 +387,10 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             )?;
             api.raw_set("getfenv", lua.create_c_function(super::sandbox::getfenv)?)?;
             api.raw_set("rawget", lua.create_c_function(super::sandbox::rawget)?)?;
+            api.raw_set(
+                "table_insert",
+                lua.create_c_function(super::sandbox::table_insert)?,
+            )?;
             api.raw_set(
                 "nonexistent_global",
                 lua.create_c_function(super::sandbox::nonexistent_global)?,

@@ -26,6 +26,12 @@
 //! leave. `#`, `ipairs` and `unpack` stay stock: the protected tables have
 //! no array part.
 //!
+//! `table.insert` is the one library function that writes into a table it
+//! is given (`lua_rawseti`, which Redis's read-only flag refuses and a proxy
+//! cannot see): ours refuses the sandbox's read-only tables first, as
+//! Redis's does, instead of leaving the value in the proxy for every later
+//! script to find.
+//!
 //! They are C functions, like the ones they replace, so argument errors and
 //! `luaL_error` positions name the script's line exactly as the stock ones
 //! do (a Lua wrapper would add a frame of its own).
@@ -41,6 +47,7 @@ const HIDDEN_MT_KEY: &[u8] = b"redis_hidden_mt\0";
 const VIEWS_KEY: &[u8] = b"redis_views\0";
 const NEXT_KEY: &[u8] = b"redis_next\0";
 const RAW_NEXT_KEY: &[u8] = b"redis_raw_next\0";
+const READONLY_KEY: &[u8] = b"redis_readonly\0";
 
 unsafe fn push_registry(state: *mut ffi::lua_State, key: &[u8]) {
     ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, key.as_ptr() as *const c_char);
@@ -253,5 +260,54 @@ pub unsafe extern "C-unwind" fn nonexistent_global(state: *mut ffi::lua_State) -
         c"Script attempted to access nonexistent global variable '%s'".as_ptr(),
         name,
     );
+    0
+}
+
+/// Whether the table at `idx` (a positive index) is one of the sandbox's
+/// read-only tables.
+unsafe fn is_readonly(state: *mut ffi::lua_State, idx: c_int) -> bool {
+    push_registry(state, READONLY_KEY);
+    if ffi::lua_type(state, -1) != ffi::LUA_TTABLE {
+        ffi::lua_pop(state, 1);
+        return false;
+    }
+    ffi::lua_pushvalue(state, idx);
+    ffi::lua_rawget(state, -2);
+    let ro = ffi::lua_toboolean(state, -1) != 0;
+    ffi::lua_pop(state, 2);
+    ro
+}
+
+/// `table.insert(t, [pos,] value)` (`tinsert`), refusing read-only tables
+/// with the error Redis's `lua_rawseti` raises (no position: it comes from
+/// inside a C function).
+///
+/// # Safety
+/// A `lua_CFunction`: only to be called by Lua.
+pub unsafe extern "C-unwind" fn table_insert(state: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checktype(state, 1, ffi::LUA_TTABLE);
+    let mut e = ffi::lua_objlen(state, 1) as c_int + 1;
+    let pos = match ffi::lua_gettop(state) {
+        2 => e,
+        3 => {
+            let pos = ffi::luaL_checkinteger(state, 2) as c_int;
+            e = e.max(pos);
+            pos
+        }
+        _ => {
+            return ffi::luaL_error(state, c"wrong number of arguments to 'insert'".as_ptr());
+        }
+    };
+    if is_readonly(state, 1) {
+        ffi::lua_pushstring_(state, c"Attempt to modify a readonly table".as_ptr());
+        ffi::lua_error(state);
+    }
+    let mut i = e;
+    while i > pos {
+        ffi::lua_rawgeti_(state, 1, i - 1);
+        ffi::lua_rawseti_(state, 1, i);
+        i -= 1;
+    }
+    ffi::lua_rawseti_(state, 1, pos);
     0
 }
