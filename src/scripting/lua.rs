@@ -111,52 +111,17 @@ local redis = {
 G.redis = redis
 
 -- pcall hands back the message of error tables, as Redis 7 does for
--- compatibility with older versions; a killed script cannot catch its end.
-G.pcall = function(...)
-  local r = pack(orig_pcall(...))
-  if not r[1] then
-    local e = r[2]
-    if api.killed() then error(e, 0) end
-    if type(e) == 'table' then
-      local m = e.err
-      if type(m) == 'string' or type(m) == 'number' then e = m end
-    elseif type(e) == 'userdata' then
-      e = api.errmsg(e)
-    end
-    return false, e
-  end
-  return unpack(r, 1, r.n)
-end
+-- compatibility with older versions; a killed script cannot catch its end
+-- (sandbox.rs).
+G.pcall = api.pcall_c
 
 local env = {}
 
--- Raised from C in Redis, so without a position prefix.
-G.setmetatable = function(t, mt)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  return orig_setmetatable(t, mt)
-end
-G.rawset = function(t, k, v)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  return rawset(t, k, v)
-end
+-- They refuse the read-only tables, as Redis's lua_setmetatable and
+-- lua_rawset do; unpack counts without overflowing (sandbox.rs).
+G.setmetatable, G.rawset, G.unpack = api.setmetatable, api.rawset, api.unpack
 -- Text-only loaders whose chunks see the protected globals (chunk.rs).
 G.loadstring, G.load = api.loadstring, api.load
-
--- Lua 5.1.5's unpack overflows on huge ranges (Redis patches its copy);
--- refuse what would not fit the Lua stack instead.
-local orig_unpack = unpack
-G.unpack = function(...)
-  local t, i, j = ...
-  i = i or 1
-  if j == nil and type(t) == 'table' then j = #t end
-  if type(i) == 'number' and type(j) == 'number' then
-    if i > j then return end
-    if j - i + 1 >= 8000 then error('too many results to unpack', 2) end
-  end
-  -- Same argument count as the caller used: unpack's stack check counts
-  -- its arguments too.
-  return orig_unpack(...)
-end
 
 G.math.random = api.random
 -- table.insert writes with lua_rawseti, which does not see that a proxy is
@@ -366,6 +331,10 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             ("set_repl", tramp_set_repl),
             ("acl_check_cmd", tramp_acl_check_cmd),
         ];
+        for name in ["killed", "errmsg"] {
+            let f: Function = api.raw_get(name)?;
+            lua.set_named_registry_value(&format!("redis_api_{}", name), f)?;
+        }
         for (name, f) in tramps {
             let target: Function = api.raw_get(name)?;
             lua.set_named_registry_value(&format!("redis_api_{}", name), target)?;
@@ -387,6 +356,13 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             )?;
             api.raw_set("getfenv", lua.create_c_function(super::sandbox::getfenv)?)?;
             api.raw_set("rawget", lua.create_c_function(super::sandbox::rawget)?)?;
+            api.raw_set(
+                "setmetatable",
+                lua.create_c_function(super::sandbox::setmetatable)?,
+            )?;
+            api.raw_set("rawset", lua.create_c_function(super::sandbox::rawset)?)?;
+            api.raw_set("unpack", lua.create_c_function(super::sandbox::unpack)?)?;
+            api.raw_set("pcall_c", lua.create_c_function(super::sandbox::pcall)?)?;
             api.raw_set(
                 "table_insert",
                 lua.create_c_function(super::sandbox::table_insert)?,

@@ -26,6 +26,23 @@
 //! leave. `#`, `ipairs` and `unpack` stay stock: the protected tables have
 //! no array part.
 //!
+//! `setmetatable` and `rawset` refuse the read-only tables where Redis's
+//! `lua_setmetatable` / `lua_rawset` do, after the stock argument checks
+//! (a proxy's own `__metatable` must not answer "cannot change a protected
+//! metatable" first: Redis's tables have none).
+//!
+//! `unpack(t, i, j)` is `luaB_unpack` with its element count computed in 64
+//! bits: the vendored interpreter's `e - i + 1` overflows for ranges such
+//! as `(-2, 2^31 - 1)`, the compiler drops the `n <= 0` check that should
+//! catch it, and the loop then pushes until the process dies. Redis's
+//! build answers "too many results to unpack", and so does this one.
+//!
+//! `pcall` is Redis's `luaRedisPcall` (a C function, so its results are not
+//! bounded by a Lua wrapper's stack): an error table gives back its `err`
+//! field. Two additions of ours: a script killed by SCRIPT KILL cannot
+//! catch its end, and errors raised from Rust (mlua error objects) are
+//! handed back as their message.
+//!
 //! `table.insert` is the one library function that writes into a table it
 //! is given (`lua_rawseti`, which Redis's read-only flag refuses and a proxy
 //! cannot see): ours refuses the sandbox's read-only tables first, as
@@ -278,6 +295,50 @@ unsafe fn is_readonly(state: *mut ffi::lua_State, idx: c_int) -> bool {
     ro
 }
 
+/// Raise Redis's error for a write to a read-only table (from inside a C
+/// function, so without a position).
+unsafe fn readonly_error(state: *mut ffi::lua_State) -> ! {
+    ffi::lua_pushstring_(state, c"Attempt to modify a readonly table".as_ptr());
+    ffi::lua_error(state)
+}
+
+/// `setmetatable(t, mt)` (`luaB_setmetatable`).
+///
+/// # Safety
+/// A `lua_CFunction`: only to be called by Lua.
+pub unsafe extern "C-unwind" fn setmetatable(state: *mut ffi::lua_State) -> c_int {
+    let t = ffi::lua_type(state, 2);
+    ffi::luaL_checktype(state, 1, ffi::LUA_TTABLE);
+    if t != ffi::LUA_TNIL && t != ffi::LUA_TTABLE {
+        ffi::luaL_argerror(state, 2, c"nil or table expected".as_ptr());
+    }
+    if is_readonly(state, 1) {
+        readonly_error(state);
+    }
+    if ffi::luaL_getmetafield_(state, 1, c"__metatable".as_ptr()) != 0 {
+        ffi::luaL_error(state, c"cannot change a protected metatable".as_ptr());
+    }
+    ffi::lua_settop(state, 2);
+    ffi::lua_setmetatable(state, 1);
+    1
+}
+
+/// `rawset(t, k, v)` (`luaB_rawset`).
+///
+/// # Safety
+/// A `lua_CFunction`: only to be called by Lua.
+pub unsafe extern "C-unwind" fn rawset(state: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checktype(state, 1, ffi::LUA_TTABLE);
+    ffi::luaL_checkany(state, 2);
+    ffi::luaL_checkany(state, 3);
+    ffi::lua_settop(state, 3);
+    if is_readonly(state, 1) {
+        readonly_error(state);
+    }
+    ffi::lua_rawset(state, 1);
+    1
+}
+
 /// `table.insert(t, [pos,] value)` (`tinsert`), refusing read-only tables
 /// with the error Redis's `lua_rawseti` raises (no position: it comes from
 /// inside a C function).
@@ -299,8 +360,7 @@ pub unsafe extern "C-unwind" fn table_insert(state: *mut ffi::lua_State) -> c_in
         }
     };
     if is_readonly(state, 1) {
-        ffi::lua_pushstring_(state, c"Attempt to modify a readonly table".as_ptr());
-        ffi::lua_error(state);
+        readonly_error(state);
     }
     let mut i = e;
     while i > pos {
@@ -310,4 +370,93 @@ pub unsafe extern "C-unwind" fn table_insert(state: *mut ffi::lua_State) -> c_in
     }
     ffi::lua_rawseti_(state, 1, pos);
     0
+}
+
+/// `unpack(t [, i [, j]])` (`luaB_unpack`), its count without overflow.
+///
+/// # Safety
+/// A `lua_CFunction`: only to be called by Lua.
+pub unsafe extern "C-unwind" fn unpack(state: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checktype(state, 1, ffi::LUA_TTABLE);
+    let i = ffi::luaL_optinteger(state, 2, 1) as c_int;
+    let e = if ffi::lua_type(state, 3) <= ffi::LUA_TNIL {
+        ffi::lua_objlen(state, 1) as c_int
+    } else {
+        ffi::luaL_checkinteger(state, 3) as c_int
+    };
+    if i > e {
+        return 0;
+    }
+    let n = e as i64 - i as i64 + 1;
+    if n > c_int::MAX as i64 || ffi::lua_checkstack(state, n as c_int) == 0 {
+        return ffi::luaL_error(state, c"too many results to unpack".as_ptr());
+    }
+    for k in i..=e {
+        ffi::lua_rawgeti_(state, 1, k);
+    }
+    n as c_int
+}
+
+/// Call the Rust API function `redis_api_<key>` with the value at `idx`,
+/// leaving its one result on the stack.
+unsafe fn call_api(state: *mut ffi::lua_State, key: &[u8], arg: Option<c_int>) {
+    // As an absolute index: the pushes below move relative ones.
+    let arg = arg.map(|i| {
+        if i < 0 {
+            ffi::lua_gettop(state) + 1 + i
+        } else {
+            i
+        }
+    });
+    ffi::luaL_checkstack_(state, 2, c"in pcall".as_ptr());
+    push_registry(state, key);
+    match arg {
+        Some(idx) => {
+            ffi::lua_pushvalue(state, idx);
+            ffi::lua_call(state, 1, 1);
+        }
+        None => ffi::lua_call(state, 0, 1),
+    }
+}
+
+/// `pcall(f, ...)` (Redis's `luaRedisPcall`).
+///
+/// # Safety
+/// A `lua_CFunction`: only to be called by Lua.
+pub unsafe extern "C-unwind" fn pcall(state: *mut ffi::lua_State) -> c_int {
+    let argc = ffi::lua_gettop(state);
+    if argc == 0 {
+        // Redis's lua_pcall is then handed -1 arguments and calls the slot
+        // past its placeholder, a boolean.
+        ffi::lua_pushboolean(state, 0);
+        ffi::lua_pushstring_(state, c"attempt to call a boolean value".as_ptr());
+        return 2;
+    }
+    ffi::lua_pushboolean(state, 1);
+    ffi::lua_insert(state, 1);
+    if ffi::lua_pcall(state, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
+        call_api(state, b"redis_api_killed\0", None);
+        let killed = ffi::lua_toboolean(state, -1) != 0;
+        ffi::lua_pop(state, 1);
+        if killed {
+            ffi::lua_error(state);
+        }
+        ffi::lua_remove(state, 1);
+        match ffi::lua_type(state, -1) {
+            ffi::LUA_TTABLE => {
+                ffi::lua_getfield_(state, -1, c"err".as_ptr());
+                if ffi::lua_isstring(state, -1) != 0 {
+                    ffi::lua_replace(state, -2);
+                }
+            }
+            ffi::LUA_TUSERDATA => {
+                call_api(state, b"redis_api_errmsg\0", Some(-1));
+                ffi::lua_replace(state, -2);
+            }
+            _ => {}
+        }
+        ffi::lua_pushboolean(state, 0);
+        ffi::lua_insert(state, 1);
+    }
+    ffi::lua_gettop(state)
 }
