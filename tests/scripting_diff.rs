@@ -1256,3 +1256,37 @@ fn base_functions_behave_like_redis_c_functions() {
     }
     assert_eq!(show(&p.ours.cmd_args(&[b"PING"])), "+PONG\r\n");
 }
+
+/// `bit` as LuaBitOp: the 2^52 + 2^51 reduction (huge values keep bits,
+/// numeric strings convert), argument order of errors, tohex widths.
+const BIT: &[&str] = &[
+    "return {bit.tobit(0xffffffff), bit.tobit(2^53), bit.tobit(-2^53), bit.tobit(1e300), bit.tobit(0/0), bit.tobit(1/0)}",
+    "return {bit.tobit('12'), bit.tobit(' 0x10 ')}",
+    "return {pcall(bit.tobit)}",
+    "return {pcall(bit.tobit, 'x')}",
+    "return {pcall(bit.band)}",
+    "return {pcall(bit.band, 1, 'x')}",
+    "return {bit.band(1), bit.bor(), 1}",
+    "return {bit.tohex(255, 0), bit.tohex(255, 9), bit.tohex(255, -9), bit.tohex(-1, 100)}",
+    "return {bit.lshift(1, 32), bit.lshift(1, -1), bit.rshift(1, 33), bit.arshift(-1, 100)}",
+    "return {bit.rol(1, -1), bit.ror(1, 1), bit.bswap(-1), bit.bnot(0)}",
+    "local b = bit.band return {pcall(b, {})}",
+    "return {bit.tobit(2147483648.5), bit.tobit(2147483647.5), bit.tobit(-0.5), bit.tobit(0.5), bit.tobit(1.5), bit.tobit(2.5)}",
+    "return bit.tohex(1, 2147483647)",
+    "return bit.tohex(1, -2147483648)",
+    "return {pcall(bit.tohex, 1, 'x')}",
+    "return {pcall(bit.lshift, 1)}",
+    "return {pcall(bit.lshift)}",
+    "return {pcall(bit.tohex, 1, nil)}",
+    "return {bit.band(1, 3, 7), bit.bor(1, 2, 4, 8), bit.bxor(1, 1, 1)}",
+    "return {pcall(bit.band, 1, 'x', {})}",
+    "return {bit.tobit('0x7fffffff'), bit.tobit('1e10')}",
+];
+
+#[test]
+fn bit_library_like_luabitop() {
+    let mut p = pair_or_skip!();
+    for s in BIT {
+        p.eval(s, &[]);
+    }
+}
