@@ -40,16 +40,18 @@ pub fn srand48(seed: i32) -> u64 {
 }
 
 /// Lua source of the sandbox and the `redis` table. Receives the Rust API
-/// table and returns the script environment, the runner and the error
-/// handler. Its chunk name is `=[redis]`, which the error handler skips
-/// when it looks for the script line that raised an error.
+/// table and returns a table of what the host needs (the script and
+/// function environments, the runners, the tables `sandbox.rs` reads),
+/// each stored in the registry as `redis_<name>`. Its chunk name is
+/// `=[redis]`, which the error handler skips when it looks for the script
+/// line that raised an error.
 const PRELUDE: &str = r#"
 local api = ...
 local G = _G
 local dbg = debug
 local rawget, rawset, type, error, tostring, select, unpack, next =
       rawget, rawset, type, error, tostring, select, unpack, next
-local orig_setmetatable, orig_pcall, orig_xpcall = setmetatable, pcall, xpcall
+local orig_setmetatable, orig_xpcall = setmetatable, xpcall
 local INTERNAL = '=[redis]'
 
 -- Tables scripts may not modify: the proxies below and the global env.
@@ -124,10 +126,10 @@ G.setmetatable, G.rawset, G.unpack = api.setmetatable, api.rawset, api.unpack
 G.loadstring, G.load = api.loadstring, api.load
 
 G.math.random = api.random
+G.math.randomseed = api.randomseed
 -- table.insert writes with lua_rawseti, which does not see that a proxy is
 -- read-only (sandbox.rs).
 G.table.insert = api.table_insert
-G.math.randomseed = api.randomseed
 
 G.print, G.dofile, G.loadfile = nil, nil, nil
 if not api.deprecated then
