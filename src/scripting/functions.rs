@@ -495,7 +495,7 @@ fn run_library(lua: &Lua, body: &[u8]) -> Result<Vec<Staged>, String> {
         .named_registry_value("redis_fenv")
         .map_err(|e| e.to_string())?;
     let f = lua
-        .load(body)
+        .load(&*super::chunk::as_text(body))
         .set_name("@user_function")
         .set_mode(mlua::ChunkMode::Text)
         .set_environment(fenv)

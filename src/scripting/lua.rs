@@ -6,6 +6,10 @@
 //! math, and our Rust `cjson`, `struct`, `cmsgpack`, `bit`), minus `print`,
 //! `dofile`, `loadfile` and — unless `lua-enable-deprecated-api` — `setfenv`,
 //! `getfenv` and `newproxy`. `debug` is only kept by the error handler.
+//! `load` and `loadstring` are replaced by text-only loaders (`chunk.rs`),
+//! and `getmetatable`, `rawget`, `next`, `pairs` and `getfenv` by versions
+//! that see through the read-only proxies without handing out the private
+//! tables behind them (`sandbox.rs`).
 //!
 //! The Rust half of the API (`api.*` below) never raises a Lua error itself:
 //! each function returns `(value, raise)`, and small Lua wrappers in
@@ -36,17 +40,18 @@ pub fn srand48(seed: i32) -> u64 {
 }
 
 /// Lua source of the sandbox and the `redis` table. Receives the Rust API
-/// table and returns the script environment, the runner and the error
-/// handler. Its chunk name is `=[redis]`, which the error handler skips
-/// when it looks for the script line that raised an error.
+/// table and returns a table of what the host needs (the script and
+/// function environments, the runners, the tables `sandbox.rs` reads),
+/// each stored in the registry as `redis_<name>`. Its chunk name is
+/// `=[redis]`, which the error handler skips when it looks for the script
+/// line that raised an error.
 const PRELUDE: &str = r#"
 local api = ...
 local G = _G
 local dbg = debug
 local rawget, rawset, type, error, tostring, select, unpack, next =
       rawget, rawset, type, error, tostring, select, unpack, next
-local orig_setmetatable, orig_pcall, orig_xpcall = setmetatable, pcall, xpcall
-local orig_loadstring, orig_load, setfenv = loadstring, load, setfenv
+local orig_setmetatable, orig_xpcall = setmetatable, xpcall
 local INTERNAL = '=[redis]'
 
 -- Tables scripts may not modify: the proxies below and the global env.
@@ -54,6 +59,16 @@ local readonly = orig_setmetatable({}, {__mode = 'k'})
 local function ro_error() error('Attempt to modify a readonly table', 2) end
 local ro_empty = orig_setmetatable({}, {__newindex = ro_error, __metatable = false})
 readonly[ro_empty] = true
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- Proxies whose own metatable getmetatable hides (sandbox.rs): Redis's
+-- protected tables are the real ones, with no metatable.
+local hidden_mt = orig_setmetatable({}, {__mode = 'k'})
+-- What each proxy shows, for sandbox.rs's rawget, next and pairs: the
+-- tables it presents, in order, with disjoint keys.
+local views = orig_setmetatable({}, {__mode = 'k'})
 
 local proxies = {}
 local function protect(t)
@@ -67,6 +82,8 @@ local function protect(t)
   end
   orig_setmetatable(p, {__index = t, __newindex = ro_error, __metatable = ro_empty})
   readonly[p] = true
+  hidden_mt[p] = true
+  views[p] = {t}
   return p
 end
 
@@ -96,68 +113,23 @@ local redis = {
 G.redis = redis
 
 -- pcall hands back the message of error tables, as Redis 7 does for
--- compatibility with older versions; a killed script cannot catch its end.
-G.pcall = function(...)
-  local r = pack(orig_pcall(...))
-  if not r[1] then
-    local e = r[2]
-    if api.killed() then error(e, 0) end
-    if type(e) == 'table' then
-      local m = e.err
-      if type(m) == 'string' or type(m) == 'number' then e = m end
-    elseif type(e) == 'userdata' then
-      e = api.errmsg(e)
-    end
-    return false, e
-  end
-  return unpack(r, 1, r.n)
-end
+-- compatibility with older versions; a killed script cannot catch its end
+-- (sandbox.rs).
+G.pcall = api.pcall_c
 
 local env = {}
 
--- Raised from C in Redis, so without a position prefix.
-G.setmetatable = function(t, mt)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  return orig_setmetatable(t, mt)
-end
-G.rawset = function(t, k, v)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  return rawset(t, k, v)
-end
--- Code loaded at run time sees the same protected globals; precompiled
--- chunks are refused (Redis's Lua cannot load bytecode).
-G.loadstring = function(s, name)
-  if type(s) == 'string' and s:sub(1, 1) == '\27' then
-    return nil, 'binary chunks are not allowed'
-  end
-  local f, e = orig_loadstring(s, name)
-  if f then setfenv(f, env) end
-  return f, e
-end
-G.load = function(fn, name)
-  local f, e = orig_load(fn, name)
-  if f then setfenv(f, env) end
-  return f, e
-end
-
--- Lua 5.1.5's unpack overflows on huge ranges (Redis patches its copy);
--- refuse what would not fit the Lua stack instead.
-local orig_unpack = unpack
-G.unpack = function(...)
-  local t, i, j = ...
-  i = i or 1
-  if j == nil and type(t) == 'table' then j = #t end
-  if type(i) == 'number' and type(j) == 'number' then
-    if i > j then return end
-    if j - i + 1 >= 8000 then error('too many results to unpack', 2) end
-  end
-  -- Same argument count as the caller used: unpack's stack check counts
-  -- its arguments too.
-  return orig_unpack(...)
-end
+-- They refuse the read-only tables, as Redis's lua_setmetatable and
+-- lua_rawset do; unpack counts without overflowing (sandbox.rs).
+G.setmetatable, G.rawset, G.unpack = api.setmetatable, api.rawset, api.unpack
+-- Text-only loaders whose chunks see the protected globals (chunk.rs).
+G.loadstring, G.load = api.loadstring, api.load
 
 G.math.random = api.random
 G.math.randomseed = api.randomseed
+-- table.insert writes with lua_rawseti, which does not see that a proxy is
+-- read-only (sandbox.rs).
+G.table.insert = api.table_insert
 
 G.print, G.dofile, G.loadfile = nil, nil, nil
 if not api.deprecated then
@@ -168,28 +140,43 @@ G.debug = nil
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'struct', 'cmsgpack', 'bit', 'redis'}) do
   if type(rawget(G, name)) == 'table' then rawset(G, name, protect(rawget(G, name))) end
 end
--- Strings index the (protected) string library through their metatable.
+-- Strings index the (protected) string library through their metatable,
+-- which scripts see read-only, with that one field (as in Redis).
 local smt = dbg.getmetatable('')
 if smt then
   smt.__index = rawget(G, 'string')
-  smt.__metatable = ro_empty
+  smt.__metatable = protect({__index = smt.__index})
 end
+local raw_next = next
+G.getmetatable, G.rawget, G.next, G.pairs = api.getmetatable, api.rawget, api.next, api.pairs
+if api.deprecated then G.getfenv = api.getfenv end
+
+-- What getmetatable shows for the globals: Redis's error metatable, whose
+-- __index raises for any name (luaSetErrorMetatable).
+local globals_mt = protect({__index = api.nonexistent_global})
+
+-- Globals of EVAL scripts only: _G, KEYS, ARGV (set for each run) and
+-- the error handler Redis keeps there. Functions see their own _G only.
+local eval_globals = {_G = env}
+local fn_globals = {}
+G._G = nil
 
 -- Scripts run with `env` as their globals: reads go to G and fail for
 -- unknown names, writes fail.
 orig_setmetatable(env, {
   __index = function(_, k)
     local v = rawget(G, k)
+    if v == nil then v = eval_globals[k] end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[env] = true
-G._G = env
+views[env] = {G, eval_globals}
 
 local function err_handler(err)
   local level = 2
@@ -209,6 +196,8 @@ local function err_handler(err)
   return err
 end
 
+eval_globals.__redis__err__handler = err_handler
+
 local function run(f)
   return orig_xpcall(f, err_handler)
 end
@@ -216,9 +205,6 @@ end
 -- Functions (FUNCTION LOAD / FCALL). While a library's code runs at load
 -- time its globals are only `redis` with register_function, log and the
 -- version fields; afterwards its functions see the ordinary globals.
-local function nonexistent(_, k)
-  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end
 local load_redis = {
   register_function = api.register_function,
   log = redis.log,
@@ -233,9 +219,10 @@ local load_redis_proxy = orig_setmetatable({}, {
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[load_redis_proxy] = true
+views[load_redis_proxy] = {load_redis}
 local loading = false
 local fenv = {}
 orig_setmetatable(fenv, {
@@ -245,15 +232,19 @@ orig_setmetatable(fenv, {
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     local v = rawget(G, k)
+    if v == nil then v = fn_globals[k] end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     return v
   end,
   __newindex = ro_error,
-  __metatable = ro_empty,
+  __metatable = globals_mt,
 })
 readonly[fenv] = true
+fn_globals._G = fenv
+local fenv_view, fenv_load_view = {G, fn_globals}, {{redis = load_redis_proxy}}
+views[fenv] = fenv_view
 
 local function run_function(f, keys, args)
   return orig_xpcall(function() return f(keys, args) end, err_handler)
@@ -262,12 +253,18 @@ end
 -- Running a library's code at FUNCTION LOAD: errors come back as tables.
 local function run_load(f)
   loading = true
+  views[fenv] = fenv_load_view
   local r = pack(orig_xpcall(f, err_handler))
   loading = false
+  views[fenv] = fenv_view
   return unpack(r, 1, r.n)
 end
 
-return env, run, fenv, run_function, run_load
+-- Stored in the registry as redis_<name>.
+return {
+  env = env, run = run, fenv = fenv, run_fn = run_function, run_load = run_load,
+  hidden_mt = hidden_mt, views = views, readonly = readonly, eval_globals = eval_globals, raw_next = raw_next,
+}
 "#;
 
 /// Define a C function that calls the Rust API function stored in the
@@ -336,6 +333,10 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             ("set_repl", tramp_set_repl),
             ("acl_check_cmd", tramp_acl_check_cmd),
         ];
+        for name in ["killed", "errmsg"] {
+            let f: Function = api.raw_get(name)?;
+            lua.set_named_registry_value(&format!("redis_api_{}", name), f)?;
+        }
         for (name, f) in tramps {
             let target: Function = api.raw_get(name)?;
             lua.set_named_registry_value(&format!("redis_api_{}", name), target)?;
@@ -344,13 +345,46 @@ pub fn new_state(deprecated_api: bool) -> mlua::Result<Lua> {
             let c = unsafe { lua.create_c_function(f)? };
             api.raw_set(name, c)?;
         }
-        let (env, run, fenv, run_fn, run_load): (Table, Function, Table, Function, Function) =
-            lua.load(PRELUDE).set_name("=[redis]").call(api)?;
-        lua.set_named_registry_value("redis_env", env)?;
-        lua.set_named_registry_value("redis_run", run)?;
-        lua.set_named_registry_value("redis_fenv", fenv)?;
-        lua.set_named_registry_value("redis_run_fn", run_fn)?;
-        lua.set_named_registry_value("redis_run_load", run_load)?;
+        // SAFETY: as above, C functions written against the Lua C API.
+        unsafe {
+            api.raw_set("load", lua.create_c_function(super::chunk::load)?)?;
+            api.raw_set(
+                "loadstring",
+                lua.create_c_function(super::chunk::loadstring)?,
+            )?;
+            api.raw_set(
+                "getmetatable",
+                lua.create_c_function(super::sandbox::getmetatable)?,
+            )?;
+            api.raw_set("getfenv", lua.create_c_function(super::sandbox::getfenv)?)?;
+            api.raw_set("rawget", lua.create_c_function(super::sandbox::rawget)?)?;
+            api.raw_set(
+                "setmetatable",
+                lua.create_c_function(super::sandbox::setmetatable)?,
+            )?;
+            api.raw_set("rawset", lua.create_c_function(super::sandbox::rawset)?)?;
+            api.raw_set("unpack", lua.create_c_function(super::sandbox::unpack)?)?;
+            api.raw_set("pcall_c", lua.create_c_function(super::sandbox::pcall)?)?;
+            api.raw_set(
+                "table_insert",
+                lua.create_c_function(super::sandbox::table_insert)?,
+            )?;
+            api.raw_set(
+                "nonexistent_global",
+                lua.create_c_function(super::sandbox::nonexistent_global)?,
+            )?;
+            api.raw_set("pairs", lua.create_c_function(super::sandbox::pairs)?)?;
+            let next = lua.create_c_function(super::sandbox::next)?;
+            lua.set_named_registry_value("redis_next", next.clone())?;
+            api.raw_set("next", next)?;
+        }
+        // The raw globals, which sandbox.rs never hands to scripts.
+        lua.set_named_registry_value("redis_globals", lua.globals())?;
+        let exports: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
+        for pair in exports.pairs::<String, Value>() {
+            let (name, v) = pair?;
+            lua.set_named_registry_value(&format!("redis_{}", name), v)?;
+        }
     }
     Ok(lua)
 }
@@ -362,7 +396,7 @@ pub fn compile(lua: &Lua, sha: &str, code: &[u8]) -> Result<(), String> {
         .named_registry_value("redis_env")
         .map_err(|e| e.to_string())?;
     let f = lua
-        .load(code)
+        .load(&*super::chunk::as_text(code))
         .set_name("@user_script")
         .set_mode(ChunkMode::Text)
         .set_environment(env)
@@ -434,7 +468,7 @@ fn call_generic<'lua>(
     let run: Function = if function_mode {
         lua.named_registry_value("redis_run_fn")?
     } else {
-        let g = lua.globals();
+        let g: Table = lua.named_registry_value("redis_eval_globals")?;
         g.raw_set("KEYS", keys_t.clone())?;
         g.raw_set("ARGV", args_t.clone())?;
         lua.named_registry_value("redis_run")?
@@ -918,6 +952,54 @@ mod tests {
         assert_eq!(lrand48(&mut s), 206956554);
         let mut s = srand48(10);
         assert_eq!(lrand48(&mut s), 1887318415);
+    }
+
+    #[test]
+    fn binary_chunks_are_parsed_as_text() {
+        let lua = new_state(false).unwrap();
+        assert_eq!(
+            compile(&lua, "b", b"\x1bLuaQ\0").unwrap_err(),
+            "user_script:1: unexpected symbol near 'char(27)'"
+        );
+        let dumped = b"local s = string.dump(function() return 1 end) \
+            local f1, e1 = loadstring(s) \
+            local f2, e2 = load(function() local r = s s = nil return r end) \
+            return {type(f1), e1, type(f2), e2}";
+        compile(&lua, "d", dumped).unwrap();
+        let Outcome::Value(Value::Table(t)) = call_script(&lua, "d", &[], &[], 0).unwrap() else {
+            panic!("expected a table");
+        };
+        let e1: String = t.get(2).unwrap();
+        assert!(
+            e1.ends_with(":1: unexpected symbol near 'char(27)'"),
+            "{}",
+            e1
+        );
+        assert_eq!(
+            t.get::<_, String>(4).unwrap(),
+            "(load):1: unexpected symbol near 'char(27)'"
+        );
+        assert_eq!(t.get::<_, String>(1).unwrap(), "nil");
+        assert_eq!(t.get::<_, String>(3).unwrap(), "nil");
+    }
+
+    #[test]
+    fn proxies_read_through_and_never_hand_out_raw_tables() {
+        let lua = new_state(true).unwrap();
+        let code = b"local n = 0 for k in pairs(string) do n = n + 1 end \
+            local ok, e = pcall(function() getfenv(0).redis = 1 end) \
+            return {n, type(rawget(_G, 'redis')), getfenv(0) == _G, \
+                    getfenv(tostring) == _G, ok, getmetatable(string) == nil}";
+        compile(&lua, "p", code).unwrap();
+        let Outcome::Value(Value::Table(t)) = call_script(&lua, "p", &[], &[], 0).unwrap() else {
+            panic!("expected a table");
+        };
+        assert_eq!(t.get::<_, i64>(1).unwrap(), 15);
+        assert_eq!(t.get::<_, String>(2).unwrap(), "table");
+        assert!(t.get::<_, bool>(3).unwrap());
+        assert!(t.get::<_, bool>(4).unwrap());
+        assert!(!t.get::<_, bool>(5).unwrap());
+        assert!(t.get::<_, bool>(6).unwrap());
     }
 
     #[test]

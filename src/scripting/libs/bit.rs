@@ -1,156 +1,138 @@
-//! `bit`: 32-bit bitwise operations (LuaBitOp 1.0, Redis's `lua_bit.c`).
+//! `bit`: 32-bit bitwise operations (LuaBitOp 1.0.2, Redis's `lua_bit.c`).
 //!
-//! Every argument is reduced to a 32-bit integer the way LuaBitOp does
-//! (modular arithmetic on the double, so 2^32 + 1 is 1) and results are
-//! signed 32-bit numbers. Shift counts use their low 5 bits.
+//! Every argument is reduced to 32 bits the way LuaBitOp's `barg` does:
+//! add 2^52 + 2^51 to the double and keep the low 32 bits of its
+//! representation (the number modulo 2^32, rounded to even, for anything
+//! in range; a fixed pattern of bits for huge values). Anything that is
+//! not a number reads as 0 and is refused only then, so numeric strings
+//! work. Results are signed 32-bit numbers; shift counts use their low 5
+//! bits. `tohex(x, n)` gives `|n|` digits (at most 8), upper case when `n`
+//! is negative (-2^31 counts as -(2^31 - 1), Redis's CVE-2024-31449 fix).
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Lua, Table, Value};
 
-use crate::scripting::lua::lua_error;
+use super::capi::{self, LibError, LibResult, Results};
 
-/// LuaBitOp's `barg`: the number modulo 2^32, as a signed 32-bit value.
-fn tobit_value(lua: &Lua, v: Option<&Value>, n: usize, fname: &str) -> mlua::Result<i32> {
-    let d = match v {
-        Some(Value::Integer(i)) => *i as f64,
-        Some(Value::Number(f)) => *f,
-        Some(Value::String(s)) => std::str::from_utf8(s.as_bytes())
-            .ok()
-            .and_then(|t| t.trim().parse::<f64>().ok())
-            .ok_or_else(|| arg_error(lua, n, fname, v))?,
-        _ => return Err(arg_error(lua, n, fname, v)),
-    };
-    Ok(wrap32(d))
-}
-
-fn arg_error(lua: &Lua, n: usize, fname: &str, v: Option<&Value>) -> mlua::Error {
-    let got = v.map_or("no value", |v| v.type_name());
-    lua_error(
-        lua,
-        &format!(
-            "bad argument #{} to '{}' (number expected, got {})",
-            n, fname, got
-        ),
-    )
-}
-
-/// Reduce a double modulo 2^32 into i32 (what adding 2^52+2^51 and
-/// reading the low word achieves in LuaBitOp).
-fn wrap32(d: f64) -> i32 {
-    if !d.is_finite() {
-        return 0;
+/// `barg`: argument `i` (0-based) as 32 bits.
+fn barg(args: &[Value], i: usize) -> Result<u32, LibError> {
+    let n = args.get(i).and_then(capi::tonumber);
+    let b = (n.unwrap_or(0.0) + 6755399441055744.0).to_bits() as u32;
+    if b == 0 && n.is_none() {
+        return Err(capi::type_error(args, i, "number"));
     }
-    let r = d.round_ties_even();
-    let m = r.rem_euclid(4294967296.0);
-    m as u64 as u32 as i32
+    Ok(b)
 }
 
-fn args_vec(args: MultiValue) -> Vec<Value> {
-    args.into_vec()
+/// `BRET`: the bits as a signed number.
+fn bret(lua: &Lua, b: u32) -> LibResult<'_> {
+    Ok(Ok(Results::one(lua, b as i32 as f64)?))
+}
+
+/// A function of one argument.
+fn unary(f: fn(u32) -> u32) -> impl for<'l> Fn(&'l Lua, Vec<Value<'l>>) -> LibResult<'l> {
+    move |lua, args| match barg(&args, 0) {
+        Ok(b) => bret(lua, f(b)),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// `BIT_OP`: the first argument combined with the others, taken from the
+/// last one down.
+fn fold(f: fn(u32, u32) -> u32) -> impl for<'l> Fn(&'l Lua, Vec<Value<'l>>) -> LibResult<'l> {
+    move |lua, args| {
+        let mut b = match barg(&args, 0) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        for i in (1..args.len()).rev() {
+            match barg(&args, i) {
+                Ok(x) => b = f(b, x),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        bret(lua, b)
+    }
+}
+
+/// `BIT_SH`: the first argument shifted by the second's low 5 bits.
+fn shift(f: fn(u32, u32) -> u32) -> impl for<'l> Fn(&'l Lua, Vec<Value<'l>>) -> LibResult<'l> {
+    move |lua, args| {
+        let (b, n) = match (barg(&args, 0), barg(&args, 1)) {
+            (Ok(b), Ok(n)) => (b, n & 31),
+            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+        };
+        bret(lua, f(b, n))
+    }
+}
+
+/// `bit.tohex(x [, n])`.
+fn tohex<'lua>(lua: &'lua Lua, args: Vec<Value<'lua>>) -> LibResult<'lua> {
+    let mut b = match barg(&args, 0) {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut n = if args.len() < 2 {
+        8
+    } else {
+        match barg(&args, 1) {
+            Ok(n) => n as i32,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+    if n == i32::MIN {
+        n = i32::MIN + 1;
+    }
+    let digits: &[u8; 16] = if n < 0 {
+        n = -n;
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let n = n.clamp(0, 8) as usize;
+    let mut buf = [0u8; 8];
+    for i in (0..n).rev() {
+        buf[i] = digits[(b & 15) as usize];
+        b >>= 4;
+    }
+    Ok(Ok(Results::one(lua, lua.create_string(&buf[..n])?)?))
 }
 
 pub fn open(lua: &Lua) -> mlua::Result<Table<'_>> {
     let t = lua.create_table()?;
+    t.raw_set("tobit", capi::c_function(lua, unary(|b| b))?)?;
+    t.raw_set("bnot", capi::c_function(lua, unary(|b| !b))?)?;
+    t.raw_set("band", capi::c_function(lua, fold(|a, b| a & b))?)?;
+    t.raw_set("bor", capi::c_function(lua, fold(|a, b| a | b))?)?;
+    t.raw_set("bxor", capi::c_function(lua, fold(|a, b| a ^ b))?)?;
+    t.raw_set("lshift", capi::c_function(lua, shift(|b, n| b << n))?)?;
+    t.raw_set("rshift", capi::c_function(lua, shift(|b, n| b >> n))?)?;
     t.raw_set(
-        "tobit",
-        lua.create_function(|lua, args: MultiValue| {
-            let a = args_vec(args);
-            tobit_value(lua, a.first(), 1, "tobit")
-        })?,
+        "arshift",
+        capi::c_function(lua, shift(|b, n| ((b as i32) >> n) as u32))?,
     )?;
-    t.raw_set(
-        "bnot",
-        lua.create_function(|lua, args: MultiValue| {
-            let a = args_vec(args);
-            Ok(!tobit_value(lua, a.first(), 1, "bnot")?)
-        })?,
-    )?;
-    for (name, op) in [("band", 0u8), ("bor", 1), ("bxor", 2)] {
-        t.raw_set(
-            name,
-            lua.create_function(move |lua, args: MultiValue| {
-                let a = args_vec(args);
-                let mut acc = tobit_value(lua, a.first(), 1, name)?;
-                for (i, v) in a.iter().enumerate().skip(1) {
-                    let x = tobit_value(lua, Some(v), i + 1, name)?;
-                    acc = match op {
-                        0 => acc & x,
-                        1 => acc | x,
-                        _ => acc ^ x,
-                    };
-                }
-                Ok(acc)
-            })?,
-        )?;
-    }
-    for (name, op) in [
-        ("lshift", 0u8),
-        ("rshift", 1),
-        ("arshift", 2),
-        ("rol", 3),
-        ("ror", 4),
-    ] {
-        t.raw_set(
-            name,
-            lua.create_function(move |lua, args: MultiValue| {
-                let a = args_vec(args);
-                let x = tobit_value(lua, a.first(), 1, name)?;
-                let n = (tobit_value(lua, a.get(1), 2, name)? & 31) as u32;
-                let ux = x as u32;
-                Ok(match op {
-                    0 => (ux << n) as i32,
-                    1 => (ux >> n) as i32,
-                    2 => x >> n,
-                    3 => ux.rotate_left(n) as i32,
-                    _ => ux.rotate_right(n) as i32,
-                })
-            })?,
-        )?;
-    }
-    t.raw_set(
-        "bswap",
-        lua.create_function(|lua, args: MultiValue| {
-            let a = args_vec(args);
-            Ok((tobit_value(lua, a.first(), 1, "bswap")? as u32).swap_bytes() as i32)
-        })?,
-    )?;
-    t.raw_set(
-        "tohex",
-        lua.create_function(|lua, args: MultiValue| {
-            let a = args_vec(args);
-            let x = tobit_value(lua, a.first(), 1, "tohex")? as u32;
-            let mut n = match a.get(1) {
-                None | Some(Value::Nil) => 8,
-                v => tobit_value(lua, v, 2, "tohex")?,
-            };
-            // Redis's fix: INT32_MIN cannot be negated, treat it as -INT32_MAX.
-            if n == i32::MIN {
-                n = i32::MIN + 1;
-            }
-            let upper = n < 0;
-            if upper {
-                n = n.wrapping_neg();
-            }
-            let n = n.clamp(0, 8) as usize;
-            let s = if upper {
-                format!("{:08X}", x)
-            } else {
-                format!("{:08x}", x)
-            };
-            Ok(s[8 - n..].to_string())
-        })?,
-    )?;
+    t.raw_set("rol", capi::c_function(lua, shift(u32::rotate_left))?)?;
+    t.raw_set("ror", capi::c_function(lua, shift(u32::rotate_right))?)?;
+    t.raw_set("bswap", capi::c_function(lua, unary(u32::swap_bytes))?)?;
+    t.raw_set("tohex", capi::c_function(lua, tohex)?)?;
     Ok(t)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::wrap32;
+    use super::*;
+
+    fn bits(n: f64) -> i32 {
+        barg(&[Value::Number(n)], 0).ok().unwrap() as i32
+    }
 
     #[test]
-    fn wraps_modulo_2_32() {
-        assert_eq!(wrap32(4294967297.0), 1);
-        assert_eq!(wrap32(-1.0), -1);
-        assert_eq!(wrap32(2147483648.0), i32::MIN);
-        assert_eq!(wrap32(65535.0), 65535);
+    fn reduces_like_luabitop() {
+        assert_eq!(bits(4294967297.0), 1);
+        assert_eq!(bits(-1.0), -1);
+        assert_eq!(bits(2147483648.0), i32::MIN);
+        assert_eq!(bits(2.5), 2);
+        assert_eq!(bits(1e300), -2013235812);
+        assert_eq!(bits(f64::NAN), 0);
+        assert!(barg(&[Value::Boolean(true)], 0).is_err());
     }
 }

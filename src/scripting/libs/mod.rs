@@ -4,6 +4,7 @@
 //! Each `open` returns the library table; `lua.rs` installs and protects it.
 
 pub mod bit;
+pub mod capi;
 pub mod cjson;
 pub mod cmsgpack;
 pub mod lua_struct;
