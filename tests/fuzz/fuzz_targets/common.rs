@@ -76,6 +76,8 @@ pub fn save(dbs: &[Db], functions: &[Vec<u8>], compress: bool) -> Vec<u8> {
         lfu_decay_time: 1,
         aof_base: false,
         functions: functions.to_vec(),
+        repl: None,
+        key_save_delay: 0,
     };
     save_to_bytes(dbs, &info)
 }
