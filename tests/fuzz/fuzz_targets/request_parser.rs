@@ -156,6 +156,8 @@ fuzz_target!(|data: &[u8]| {
     cuts.sort_unstable();
     let limits = ParseLimits {
         proto_max_bulk_len: if flags & 0x10 != 0 { 1000 } else { 1 << 20 },
+        // The tighter limits of a client that has not authenticated yet.
+        auth_required: flags & 0x40 != 0,
     };
 
     let (whole, whole_end) = run_whole(&payload, &limits);
