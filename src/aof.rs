@@ -1149,10 +1149,10 @@ fn open_new_incr_for_append(srv: &mut Server) -> Result<(), String> {
     }
     log::info!("Creating AOF incr file {} on background rewrite", name);
     // The retired file was written up to here; with `everysec` its last
-    // second is fsynced now rather than never.
+    // second is fsynced (in the background) rather than never.
     if let Some(old) = srv.aof.file.replace(file) {
         if srv.config.appendfsync != AppendFsync::No {
-            let _ = old.sync_data();
+            crate::bio::fsync_and_close(old);
         }
     }
     srv.aof.last_incr_size = 0;
@@ -1315,7 +1315,7 @@ pub fn del_history_files(srv: &mut Server) {
     let mut am = std::mem::take(&mut srv.aof.manifest);
     for ai in am.history.drain(..) {
         log::info!("Removing the history file {} in the background", ai.name);
-        let _ = std::fs::remove_file(aof_path(srv, &ai.name));
+        crate::bio::unlink(&aof_path(srv, &ai.name));
     }
     am.dirty = true;
     let _ = persist_manifest(srv, &mut am);

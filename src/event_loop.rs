@@ -144,7 +144,14 @@ impl EventLoop {
             // write. An idle server still sleeps: the window only opens on
             // activity. The price is up to that many microseconds of CPU per
             // quiet gap under light load.
-            let spin = Duration::from_micros(srv.config.busy_poll_us as u64);
+            // Not while a forked child works: on a small machine it shares
+            // our CPU, and every spin both slows it down and costs us the
+            // scheduler's preference for a thread that slept.
+            let spin = if srv.children.is_active() {
+                Duration::ZERO
+            } else {
+                Duration::from_micros(srv.config.busy_poll_us as u64)
+            };
             let spinning = !timeout.is_zero() && now.saturating_duration_since(last_busy) < spin;
             if spinning {
                 timeout = Duration::ZERO;

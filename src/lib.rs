@@ -37,6 +37,7 @@
 //! | [`db::compact`] | a hash's or sorted set's listpack-or-table in one pointer | `robj->ptr` + `encoding` |
 //! | [`db::embstr`] | `embstr` string bytes in one word (inline up to 7 bytes) | `object.c` (`createEmbeddedStringObject`) |
 //! | [`rdb`] | RDB files and DUMP payloads: encoder, validating decoder, SAVE / load | `rdb.c`, `cluster.c` (DUMP/RESTORE) |
+//! | [`bio`] | background I/O thread: closing unlinked files, fsync of retired files | `bio.c` |
 //! | [`child`] | forked children: fork, the info pipe, collecting and killing them | `server.c` (`redisFork`, `checkChildrenDone`), `childinfo.c` |
 //! | [`aof`] | append-only file: multi-part layout, manifest, logging, fsync, rewrite, replay | `aof.c` |
 //! | [`fullsync`] | a replica's full resynchronisation by a forked child: disk or diskless (pipe) | `replication.c` (`startBgsaveForReplication`, `rdbPipeReadHandler`, `sendBulkToSlave`) |
@@ -64,6 +65,7 @@
 pub mod acl;
 pub mod alloc;
 pub mod aof;
+pub mod bio;
 pub mod blocked;
 pub mod child;
 pub mod client;
