@@ -119,13 +119,17 @@ impl ReplyBuf {
         }
     }
 
-    /// A new client's buffer: full size, its peak counted as full, and the
-    /// peak's reset clock started now (as Redis's `createClient`), so an
-    /// idle client's buffer shrinks one reset period after it connected.
-    pub fn start_peak_clock(&mut self, now_ms: i64) {
+    /// A new client's buffer: full size, its peak counted as full, as
+    /// Redis's `createClient` sets them. Redis also stamps the peak's reset
+    /// clock, but in seconds where the cron compares milliseconds, so the
+    /// first cron visit already resets the peak and the second shrinks an
+    /// idle client's buffer, a second or two after it connected. Clients
+    /// (and memory-per-connection figures) see that timing, so it is kept:
+    /// the clock starts "long ago".
+    pub fn start_peak_clock(&mut self, _now_ms: i64) {
         self.buf_size = REPLY_CHUNK_BYTES;
         self.buf_peak = REPLY_CHUNK_BYTES;
-        self.buf_peak_reset_ms = now_ms;
+        self.buf_peak_reset_ms = 0;
     }
 
     /// The clients cron's resize of the first chunk (Redis's
