@@ -366,7 +366,14 @@ fn fixed_script() {
         "COMMAND GETKEYS XREADGROUP GROUP g c STREAMS a >",
     ];
     for line in script {
-        p.same(line);
+        // The extended form of XPENDING reports each entry's idle time in
+        // milliseconds: two servers never agree on a clock, so those
+        // replies are compared with their digits masked.
+        if line.starts_with("XPENDING ") && line.split(' ').count() > 3 {
+            p.similar(line);
+        } else {
+            p.same(line);
+        }
         p.same_events();
     }
 }
